@@ -1,0 +1,186 @@
+"""The `consult` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import get_settings
+from app.embedded import EmbeddedPostgres
+from app.enums import Role
+
+app = typer.Typer(help="Consult: responses to public consultations, coded and audited.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+users_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+console = Console()
+err_console = Console(stderr=True)
+T = TypeVar("T")
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    """DATABASE_URL if set; otherwise the embedded PostgreSQL, stopped again on exit."""
+    settings = get_settings()
+    if settings.database_url:
+        yield settings.database_url
+        return
+    embedded = EmbeddedPostgres(Path(settings.data_dir))
+    url = embedded.start()
+    try:
+        yield url
+    finally:
+        embedded.stop()
+
+
+def run_in_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Runs `work` in one transaction, committed when it returns (the CLI's unit of work)."""
+    from app.db import make_engine, make_sessionmaker
+
+    async def main() -> T:
+        engine = make_engine(url, pool_size=2)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def fail(message: str) -> None:
+    err_console.print(f"[red]Error:[/red] {message}")
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option(help="Load the demo consultation (once) before serving.")] = False,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the web service (upgrading the database first)."""
+    import uvicorn
+
+    from app import migrate
+
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    with database() as url:
+        migrate.upgrade(url)
+        if demo:
+            _load_demo(url)
+        os.environ["DATABASE_URL"] = url
+        get_settings.cache_clear()
+        bind_host, bind_port = host or settings.host, port or settings.port
+        console.print(f"Consult is running on http://{bind_host}:{bind_port}/  (API docs at /docs)")
+        # uvicorn handles Ctrl-C and SIGTERM; returning lets database() stop the embedded server.
+        uvicorn.run("app.main:create_app", factory=True, host=bind_host, port=bind_port, log_level="info")
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo consultation into the database (idempotent)."""
+    from app import migrate
+
+    with database() as url:
+        migrate.upgrade(url)
+        _load_demo(url)
+
+
+def _load_demo(url: str) -> None:
+    from app.demo.loader import load_demo
+
+    summary = run_in_session(url, lambda session: load_demo(session))
+    console.print(summary)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the migrations up to REVISION (default: the newest)."""
+    from app import migrate
+
+    with database() as url:
+        migrate.upgrade(url, revision)
+        console.print(f"Database upgraded to {revision}.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Revert the migrations down to REVISION ('base' removes everything)."""
+    from app import migrate
+
+    with database() as url:
+        migrate.downgrade(url, revision)
+        console.print(f"Database downgraded to {revision}.")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="The user's email address.")],
+    role: Annotated[Role, typer.Option(help="admin, analyst or reviewer.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    member: Annotated[list[str] | None, typer.Option(help="Consultation slug to join (repeatable).")] = None,
+    password: Annotated[bool, typer.Option("--password", help="Ask for a password for the pages.")] = False,
+) -> None:
+    """Create a user and print an API token (shown once)."""
+    from app import migrate
+    from app.consultations.service import add_member
+    from app.errors import ConsultError
+    from app.users.service import create_user
+
+    secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+
+    async def work(session: AsyncSession) -> str:
+        user, token = await create_user(session, email=email, role=role, name=name, password=secret)
+        for slug in member or []:
+            await add_member(session, slug=slug, email=user.email)
+        return token
+
+    with database() as url:
+        migrate.upgrade(url)
+        try:
+            token = run_in_session(url, work)
+        except ConsultError as exc:
+            fail(exc.message)
+    console.print(f"Created {role.value} {email}. API token (shown once, store it safely):")
+    print(token)
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX, JSONL file, or a Consult/ThemeFinder folder.")],
+    consultation: Annotated[str, typer.Option(help="Slug of the consultation to import into.")],
+    mapping: Annotated[Path | None, typer.Option(help="JSON file mapping column names to question numbers.")] = None,
+) -> None:
+    """Import responses from a file: all rows or none."""
+    from app import migrate
+    from app.errors import ConsultError
+    from app.imports.cli import run_import
+
+    if not file.exists():
+        fail(f"{file} does not exist.")
+    with database() as url:
+        migrate.upgrade(url)
+        try:
+            result: Any = run_import(url, file=file, slug=consultation, mapping_file=mapping, console=console)
+        except ConsultError as exc:
+            details = "".join(f"\n  {f.get('message')}" for f in exc.fields)
+            fail(f"{exc.message}{details}")
+    console.print(result)
+
+
+if __name__ == "__main__":
+    app()

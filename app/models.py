@@ -1,0 +1,19 @@
+"""Imports every domain's models so metadata is complete (Alembic, tests)."""
+
+from app.consultations.models import Consultation, Proposal, Question
+from app.imports.models import Import
+from app.responses.models import Answer, Respondent, Response
+from app.users.models import ApiToken, Membership, User
+
+__all__ = [
+    "Answer",
+    "ApiToken",
+    "Consultation",
+    "Import",
+    "Membership",
+    "Proposal",
+    "Question",
+    "Respondent",
+    "Response",
+    "User",
+]

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
-
 from fastapi import APIRouter, status
 
 from app.consultations import service
@@ -51,13 +49,6 @@ async def update_consultation(
     return await service.update_consultation(session, slug=slug, data=data)
 
 
-@router.post("/consultations/{slug}/{action}", response_model=ConsultationDetail)
-async def change_status(
-    slug: str, action: Literal["open", "close", "publish"], session: SessionDep, _: AdminUser
-) -> ConsultationDetail:
-    return await service.change_status(session, slug=slug, action=action)
-
-
 @router.post(
     "/consultations/{slug}/proposals",
     response_model=ProposalOut,
@@ -97,3 +88,18 @@ async def update_question(
 @router.post("/consultations/{slug}/members", status_code=status.HTTP_204_NO_CONTENT)
 async def add_member(slug: str, data: MemberIn, session: SessionDep, _: AdminUser) -> None:
     await service.add_member(session, slug=slug, email=data.email)
+
+
+@router.post("/consultations/{slug}/open", response_model=ConsultationDetail)
+async def open_consultation(slug: str, session: SessionDep, _: AdminUser) -> ConsultationDetail:
+    return await service.change_status(session, slug=slug, action="open")
+
+
+@router.post("/consultations/{slug}/close", response_model=ConsultationDetail)
+async def close_consultation(slug: str, session: SessionDep, _: AdminUser) -> ConsultationDetail:
+    return await service.change_status(session, slug=slug, action="close")
+
+
+@router.post("/consultations/{slug}/publish", response_model=ConsultationDetail)
+async def publish_consultation(slug: str, session: SessionDep, _: AdminUser) -> ConsultationDetail:
+    return await service.change_status(session, slug=slug, action="publish")

@@ -1,0 +1,112 @@
+"""Every API route is classified, and every protected one refuses the wrong callers.
+
+A new route that is not listed in ROUTE_ACCESS fails `test_every_route_is_classified`, so
+access rules cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from app.enums import Role
+from tests.conftest import Users, bearer
+from tests.factories import create_consultation
+
+PUBLIC = "public"
+ADMIN = "admin"
+ANALYST_MEMBER = "analyst_member"  # admins, and analysts who are members of the consultation
+
+ROUTE_ACCESS: dict[tuple[str, str], str] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/api/v1/consultations"): PUBLIC,
+    ("GET", "/api/v1/consultations/{slug}"): PUBLIC,
+    ("POST", "/api/v1/consultations/{slug}/responses"): PUBLIC,
+    ("GET", "/api/v1/consultations/{slug}/responses/{receipt_code}"): PUBLIC,
+    ("POST", "/api/v1/consultations/{slug}/responses/{receipt_code}/withdraw"): PUBLIC,
+    ("POST", "/api/v1/consultations"): ADMIN,
+    ("PATCH", "/api/v1/consultations/{slug}"): ADMIN,
+    ("POST", "/api/v1/consultations/{slug}/open"): ADMIN,
+    ("POST", "/api/v1/consultations/{slug}/close"): ADMIN,
+    ("POST", "/api/v1/consultations/{slug}/publish"): ADMIN,
+    ("POST", "/api/v1/consultations/{slug}/proposals"): ADMIN,
+    ("PATCH", "/api/v1/proposals/{proposal_id}"): ADMIN,
+    ("POST", "/api/v1/proposals/{proposal_id}/questions"): ADMIN,
+    ("PATCH", "/api/v1/questions/{question_id}"): ADMIN,
+    ("POST", "/api/v1/consultations/{slug}/members"): ADMIN,
+    ("POST", "/api/v1/consultations/{slug}/imports"): ANALYST_MEMBER,
+}
+
+
+def api_routes(app: Any) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            for method in route.methods - {"HEAD"}:
+                found.add((method, route.path))
+    return found
+
+
+def test_every_route_is_classified(app_instance: Any) -> None:
+    unclassified = api_routes(app_instance) - set(ROUTE_ACCESS)
+    assert not unclassified, f"Add these routes to ROUTE_ACCESS with their access rule: {sorted(unclassified)}"
+
+
+def fill(path: str, detail: dict[str, Any]) -> str:
+    values = {
+        "slug": detail["slug"],
+        "proposal_id": detail["proposals"][0]["id"],
+        "question_id": detail["proposals"][0]["questions"][0]["id"],
+        "receipt_code": "0000-0000-0000",
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+
+
+def protected(rule: str) -> list[tuple[str, str]]:
+    return sorted(key for key, value in ROUTE_ACCESS.items() if value == rule)
+
+
+@pytest.fixture
+async def two_consultations(client: httpx.AsyncClient, users: Users) -> dict[str, Any]:
+    admin = await users.token(Role.admin)
+    mine = await create_consultation(client, admin, "mine")
+    await create_consultation(client, admin, "theirs")
+    return mine
+
+
+@pytest.mark.parametrize(("method", "path"), protected(ADMIN) + protected(ANALYST_MEMBER))
+async def test_missing_or_bad_token_is_401(
+    client: httpx.AsyncClient, two_consultations: dict[str, Any], method: str, path: str
+) -> None:
+    url = fill(path, two_consultations)
+    assert (await client.request(method, url, json={})).status_code == 401
+    bad = await client.request(method, url, json={}, headers=bearer("cst_not-a-real-token"))
+    assert bad.status_code == 401 and bad.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(("method", "path"), protected(ADMIN))
+async def test_admin_routes_refuse_other_roles(
+    client: httpx.AsyncClient, users: Users, two_consultations: dict[str, Any], method: str, path: str
+) -> None:
+    url = fill(path, two_consultations)
+    for role in (Role.analyst, Role.reviewer):
+        token = await users.token(role, member_of=["mine"])
+        response = await client.request(method, url, json={}, headers=bearer(token))
+        assert response.status_code == 403, (role, response.text)
+        assert response.json()["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(("method", "path"), protected(ANALYST_MEMBER))
+async def test_analyst_routes_refuse_reviewers_and_other_consultations(
+    client: httpx.AsyncClient, users: Users, two_consultations: dict[str, Any], method: str, path: str
+) -> None:
+    url = fill(path, two_consultations)
+    reviewer = await users.token(Role.reviewer, member_of=["mine"])
+    assert (await client.request(method, url, headers=bearer(reviewer))).status_code == 403
+    outsider = await users.token(Role.analyst, member_of=["theirs"])
+    response = await client.request(method, url, headers=bearer(outsider))
+    assert response.status_code == 403 and response.json()["code"] == "forbidden"

@@ -1,0 +1,665 @@
+"""Near-duplicate detection of organised text campaigns.
+
+An organised campaign is many responses that are one template letter with small
+edits: a changed greeting or sign-off, a name, a typo, a deleted sentence,
+paragraphs in another order, or a sentence of the respondent's own. The
+:class:`CampaignDetector` groups such responses so that they can be counted and
+reported separately (never silently merged or dropped), and :func:`added_text`
+extracts the words a respondent added to the template, which are still coded.
+
+Method (near-linear in the number of texts, no dense n x n matrix):
+
+1. Normalise each text (lower case, punctuation to spaces, whitespace
+   collapsed) and collapse exact duplicates, which are counted with a weight.
+2. Texts shorter than ``min_length`` normalised characters never join a
+   campaign. Short generic answers ("I agree.", "No comment", "Yes") are
+   identical across thousands of independent respondents; they are not
+   organised text, and without this rule they would form the largest
+   "campaigns" of every consultation.
+3. Character ``shingle_size``-grams of the UTF-8 bytes are hashed with numpy
+   (a strided 8-byte window plus a multiply-xorshift mix, no Python loop per
+   shingle) into a one-permutation MinHash sketch of ``num_perm`` bins with
+   optimal densification (Shrivastava 2017) for empty bins.
+4. LSH banding (``bands`` bands of ``num_perm // bands`` rows) proposes
+   candidate pairs: texts whose band values coincide are chained in a seeded
+   random order, which gives at most ``bands`` edges per text. Candidate edges
+   whose estimated Jaccard similarity is at least ``candidate_threshold`` are
+   kept and connected components are taken over them (scipy.sparse.csgraph).
+5. Chaining guard: single-link components can join two different campaigns
+   through a few intermediate texts (two organisations' letters that share a
+   paragraph). Each component is therefore checked against its template, the
+   count-weighted medoid under exact Jaccard similarity of the shingle sets:
+   only texts whose exact similarity to the template is at least ``threshold``
+   (or that contain at least ``containment`` of the template's shingles, a
+   respondent who kept the whole letter and added their own paragraph) become
+   members. The rest is re-clustered on its own edges, so a second campaign in
+   the same component is found separately rather than absorbed or lost.
+6. Groups with at least ``min_members`` texts (duplicates included) are
+   campaigns.
+
+The module is a pure library: it imports numpy, scipy and scikit-learn only.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+
+__all__ = [
+    "Campaign",
+    "CampaignDetector",
+    "added_segments",
+    "added_text",
+    "edit_similarity",
+    "normalise",
+]
+
+_U64 = np.uint64
+_MASK32 = _U64(0xFFFFFFFF)
+_EMPTY = np.uint32(0xFFFFFFFF)
+_M1 = _U64(0xBF58476D1CE4E5B9)
+_M2 = _U64(0x94D049BB133111EB)
+_GOLDEN = _U64(0x9E3779B97F4A7C15)
+# Bytes of concatenated text handled per chunk (bounds the working memory).
+_CHUNK_BYTES = 1 << 22
+
+_PUNCT_TO_SPACE = str.maketrans(dict.fromkeys(string.punctuation + "\u2018\u2019\u201c\u201d", " "))
+_STRIP = string.punctuation + "\u2018\u2019\u201c\u201d\u2013\u2014"
+
+
+def normalise(text: str) -> str:
+    """Lower case, ASCII and typographic punctuation to spaces, whitespace collapsed."""
+    return " ".join(text.lower().translate(_PUNCT_TO_SPACE).split())
+
+
+@dataclass
+class Campaign:
+    """One organised campaign found by :class:`CampaignDetector`.
+
+    ``members`` are indices into the texts given to ``fit`` (sorted), ``template``
+    is the raw text of the representative member (the count-weighted medoid,
+    which is the most common text when the letter was often sent unchanged),
+    ``size`` is the number of members, ``template_index`` the index of the text
+    used as template and ``mean_similarity`` the members' mean exact Jaccard
+    similarity to it.
+    """
+
+    members: list[int]
+    template: str
+    size: int
+    template_index: int = -1
+    mean_similarity: float = 1.0
+    distinct_texts: int = 1
+
+
+# ---------------------------------------------------------------------------
+# Hashing helpers (vectorised)
+
+
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.sort based; faster than np.unique's hash path)."""
+    a = np.sort(a)
+    if a.size:
+        keep = np.empty(a.size, dtype=bool)
+        keep[0] = True
+        np.not_equal(a[1:], a[:-1], out=keep[1:])
+        a = a[keep]
+    return a
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """In-place splitmix64-style finaliser on a uint64 array."""
+    z ^= z >> _U64(30)
+    z *= _M1
+    z ^= z >> _U64(27)
+    z *= _M2
+    z ^= z >> _U64(31)
+    return z
+
+
+def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Concatenate texts as UTF-8 bytes: (buffer padded by 16 bytes, starts, lengths)."""
+    encoded = [t.encode("utf-8") for t in texts]
+    lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded))
+    starts = np.zeros(len(encoded), dtype=np.int64)
+    if len(encoded) > 1:
+        np.cumsum(lengths[:-1], out=starts[1:])
+    buf = np.frombuffer(b"".join(encoded) + b"\x00" * 16, dtype=np.uint8)
+    return buf, starts, lengths
+
+
+def _shingle_hashes(texts: Sequence[str], k: int, seed: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hashes of every character (byte) k-gram, with the text index of each.
+
+    The k-gram starting at each byte is read as one or two unaligned 8-byte words
+    through a strided view of the concatenated text, masked to ``k`` bytes and
+    mixed, so there is no Python-level loop over shingles; k-grams that cross
+    the end of a text are dropped. Returns ``(hashes, doc)``, both of the total
+    number of shingles, grouped by text in order.
+    """
+    buf, starts, lengths = _encode(texts)
+    counts = np.maximum(lengths - k + 1, 0)
+    if int(counts.sum()) == 0:
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+    total = int(lengths.sum())
+    words = np.ndarray(shape=(total,), dtype="<u8", buffer=buf, strides=(1,))
+    valid = np.ones(total, dtype=bool)
+    tail = (starts + lengths)[:, None] - np.arange(1, k, dtype=np.int64)[None, :]
+    tail = tail[tail >= np.repeat(starts, k - 1).reshape(-1, k - 1)] if k > 1 else tail[:0]
+    valid[tail] = False
+    h = words[valid]  # copy into an aligned array
+    lo = min(k, 8)
+    if lo < 8:
+        h &= _U64((1 << (8 * lo)) - 1)
+    h ^= seed
+    _mix(h)
+    if k > 8:
+        hi = np.ndarray(shape=(total,), dtype="<u8", buffer=buf, offset=8, strides=(1,))[valid]
+        if k < 16:
+            hi &= _U64((1 << (8 * (k - 8))) - 1)
+        hi ^= _GOLDEN
+        h ^= _mix(hi)
+        _mix(h)
+    doc = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
+    return h, doc
+
+
+def _chunks(lengths: Iterable[int], budget: int = _CHUNK_BYTES) -> list[tuple[int, int]]:
+    """Split consecutive items into [start, stop) runs of about ``budget`` bytes."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    acc = 0
+    i = -1
+    for i, n in enumerate(lengths):
+        acc += n + 1
+        if acc >= budget:
+            out.append((start, i + 1))
+            start, acc = i + 1, 0
+    if start <= i:
+        out.append((start, i + 1))
+    return out
+
+
+def _probe(cols: np.ndarray, attempt: int, seed: np.uint64) -> np.ndarray:
+    z = cols.astype(np.uint64) * _U64(0x100000001B3)
+    z ^= _U64((attempt * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) ^ seed
+    return _mix(z)
+
+
+def _oph_sketch(texts: Sequence[str], k: int, num_bins: int, seed: np.uint64) -> np.ndarray:
+    """One-permutation MinHash with optimal densification: uint32 (n, num_bins)."""
+    n = len(texts)
+    sig = np.full((n, num_bins), _EMPTY, dtype=np.uint32)
+    for start, stop in _chunks(len(t) for t in texts):
+        h, doc = _shingle_hashes(texts[start:stop], k, seed)
+        if h.size == 0:
+            continue
+        # bin from the top 32 bits (multiply-shift range reduction), value from the low 32
+        b = ((h >> _U64(32)) * _U64(num_bins)) >> _U64(32)
+        key = doc * num_bins + b.astype(np.int64)
+        val = (h & _MASK32).astype(np.uint32)
+        # the all-ones value is reserved for "empty"
+        np.minimum(val, np.uint32(0xFFFFFFFE), out=val)
+        block = sig[start:stop].reshape(-1)
+        np.minimum.at(block, key, val)
+        sig[start:stop] = block.reshape(stop - start, num_bins)
+    # densify: an empty bin copies the value of the bin reached by a seeded probe
+    # sequence that depends only on (bin, attempt), so similar texts copy alike.
+    empty = sig == _EMPTY
+    has_any = ~empty.all(axis=1)
+    rows, cols = np.nonzero(empty & has_any[:, None])
+    filled = sig.copy()
+    attempt = 0
+    while rows.size and attempt < 64 * num_bins:
+        attempt += 1
+        probe = (_probe(cols, attempt, seed) % _U64(num_bins)).astype(np.int64)
+        v = sig[rows, probe]
+        ok = v != _EMPTY
+        filled[rows[ok], cols[ok]] = v[ok]
+        rows, cols = rows[~ok], cols[~ok]
+    # texts without a single shingle get unique values so that they never collide
+    for r in np.flatnonzero(~has_any):
+        salt = np.uint32((int(r) * 7919) % (1 << 31))
+        filled[r] = (np.arange(num_bins, dtype=np.uint32) * np.uint32(2) + salt) | np.uint32(1)
+    return filled
+
+
+def _band_keys(sig: np.ndarray, bands: int, seed: np.uint64) -> np.ndarray:
+    """uint64 key per (text, band): (n, bands)."""
+    n, m = sig.shape
+    rows = m // bands
+    keys = np.empty((n, bands), dtype=np.uint64)
+    for b in range(bands):
+        h = np.full(n, seed ^ _U64(b + 1), dtype=np.uint64)
+        for c in range(b * rows, (b + 1) * rows):
+            h ^= sig[:, c].astype(np.uint64)
+            h *= _M1
+            h ^= h >> _U64(29)
+        keys[:, b] = h
+    return keys
+
+
+def _candidate_edges(keys: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+    """Texts sharing a band key are chained in a random order: (E, 2) int64, i < j."""
+    n, bands = keys.shape
+    parts = []
+    for b in range(bands):
+        perm = rng.permutation(n)
+        kb = keys[perm, b]
+        order = np.argsort(kb, kind="stable")
+        ks = kb[order]
+        same = np.flatnonzero(ks[1:] == ks[:-1])
+        if same.size:
+            ids = perm[order]
+            parts.append(np.stack([ids[same], ids[same + 1]], axis=1))
+    if not parts:
+        return np.empty((0, 2), dtype=np.int64)
+    e = np.concatenate(parts).astype(np.int64)
+    e.sort(axis=1)
+    code = _sorted_unique(e[:, 0] * n + e[:, 1])
+    return np.stack([code // n, code % n], axis=1)
+
+
+def _estimated_similarity(sig: np.ndarray, edges: np.ndarray, block: int = 1 << 16) -> np.ndarray:
+    out = np.empty(len(edges), dtype=np.float64)
+    for s in range(0, len(edges), block):
+        e = edges[s : s + block]
+        out[s : s + block] = (sig[e[:, 0]] == sig[e[:, 1]]).mean(axis=1)
+    return out
+
+
+def _shingle_sets(texts: Sequence[str], k: int, seed: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+    """Exact shingle sets: sorted distinct 32-bit shingle hashes per text, CSR style.
+
+    Returns ``(values, indptr)``: the set of text ``i`` is
+    ``values[indptr[i]:indptr[i + 1]]``. Two distinct shingles of a pair of
+    texts share a 32-bit hash with probability about 1e-4 per pair of letters,
+    a negligible effect on a Jaccard similarity.
+    """
+    h, doc = _shingle_hashes(texts, k, seed)
+    code = _sorted_unique((doc.astype(np.uint64) << _U64(32)) | (h >> _U64(32)))
+    values = (code & _MASK32).astype(np.uint32)
+    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(
+        np.bincount((code >> _U64(32)).astype(np.int64), minlength=len(texts)), out=indptr[1:]
+    )
+    return values, indptr
+
+
+def _overlap_with(
+    values: np.ndarray, indptr: np.ndarray, rows: np.ndarray, ref: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Exact |A ∩ R| and |A| for each set ``rows`` against set ``ref``; and |R|."""
+    r = values[indptr[ref] : indptr[ref + 1]]
+    lens = indptr[rows + 1] - indptr[rows]
+    total = int(lens.sum())
+    if total == 0 or r.size == 0:
+        return np.zeros(rows.size), lens.astype(np.float64), int(r.size)
+    offs = np.zeros(rows.size, dtype=np.int64)
+    np.cumsum(lens[:-1], out=offs[1:])
+    idx = np.arange(total, dtype=np.int64) + np.repeat(indptr[rows] - offs, lens)
+    v = values[idx]
+    at = np.minimum(np.searchsorted(r, v), r.size - 1)
+    hit = r[at] == v
+    owner = np.repeat(np.arange(rows.size), lens)
+    inter = np.bincount(owner, weights=hit, minlength=rows.size)
+    return inter, lens.astype(np.float64), int(r.size)
+
+
+# ---------------------------------------------------------------------------
+# Estimator
+
+
+class CampaignDetector(BaseEstimator):
+    """Find organised text campaigns (clusters of near-identical responses).
+
+    Parameters
+    ----------
+    shingle_size : int, default 5
+        Length of the character shingles (bytes of the normalised UTF-8 text), 1-16.
+    threshold : float, default 0.6
+        Minimum exact Jaccard similarity of a member's shingle set to the
+        campaign template.
+    min_members : int, default 5
+        Minimum number of texts (exact duplicates included) of a campaign.
+    min_length : int, default 80
+        Texts with fewer normalised characters never join a campaign: short
+        generic answers ("I agree.", "No comment") are identical by chance,
+        not by organisation.
+    num_perm : int, default 128
+        Number of bins of the one-permutation MinHash sketch.
+    bands : int, default 32
+        LSH bands; ``num_perm // bands`` rows per band. With 32 x 4 a pair of
+        Jaccard 0.45 becomes a candidate with probability 0.74, 0.6 with 0.99.
+    candidate_threshold : float or None, default None
+        Minimum estimated (sketch) similarity of a candidate edge; None means
+        ``0.75 * threshold``. Lower than ``threshold`` because the sketch
+        estimate is noisy and members reach each other through other members;
+        the exact template check decides membership.
+    containment : float or None, default 0.85
+        A text that contains at least this fraction of the template's shingles
+        and whose similarity is at least the candidate threshold is also a
+        member (the whole letter kept, with a long addition of their own). None
+        disables the rule.
+    medoid_sample : int, default 300
+        Largest number of distinct texts compared all-pairs to choose a
+        template; larger groups use a seeded, count-weighted sample.
+    random_state : int, RandomState or None, default 0
+        Seeds the hash functions and the sampling; with an int, the result is
+        a deterministic function of the texts.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_texts,)
+        Campaign index of each text, -1 if it belongs to no campaign.
+        Campaigns are ordered by size (largest first).
+    campaigns_ : list of Campaign
+    similarity_ : ndarray of shape (n_texts,)
+        Exact Jaccard similarity to the campaign template (0 outside campaigns).
+    n_texts_ : int
+    """
+
+    def __init__(
+        self,
+        shingle_size: int = 5,
+        threshold: float = 0.6,
+        min_members: int = 5,
+        min_length: int = 80,
+        num_perm: int = 128,
+        bands: int = 32,
+        candidate_threshold: float | None = None,
+        containment: float | None = 0.85,
+        medoid_sample: int = 300,
+        random_state: int | np.random.RandomState | None = 0,
+    ) -> None:
+        self.shingle_size = shingle_size
+        self.threshold = threshold
+        self.min_members = min_members
+        self.min_length = min_length
+        self.num_perm = num_perm
+        self.bands = bands
+        self.candidate_threshold = candidate_threshold
+        self.containment = containment
+        self.medoid_sample = medoid_sample
+        self.random_state = random_state
+
+    # -- validation -------------------------------------------------------
+
+    def _check_params(self) -> None:
+        if not 1 <= int(self.shingle_size) <= 16:
+            raise ValueError(f"shingle_size must be in 1..16, got {self.shingle_size!r}")
+        if not 0.0 < float(self.threshold) <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {self.threshold!r}")
+        if int(self.min_members) < 2:
+            raise ValueError(f"min_members must be at least 2, got {self.min_members!r}")
+        if int(self.min_length) < 0:
+            raise ValueError(f"min_length must be >= 0, got {self.min_length!r}")
+        if int(self.bands) < 1 or int(self.num_perm) < int(self.bands):
+            raise ValueError("need 1 <= bands <= num_perm")
+        if self.candidate_threshold is not None and not 0.0 <= self.candidate_threshold <= 1.0:
+            raise ValueError("candidate_threshold must be in [0, 1]")
+        if self.containment is not None and not 0.0 < self.containment <= 1.0:
+            raise ValueError("containment must be in (0, 1]")
+        if int(self.medoid_sample) < 2:
+            raise ValueError("medoid_sample must be at least 2")
+
+    @staticmethod
+    def _texts(X: Iterable[str]) -> list[str]:
+        if isinstance(X, str):
+            raise TypeError("expected a sequence of texts, got a single string")
+        texts = []
+        for t in X:
+            if t is None or (isinstance(t, float) and np.isnan(t)):
+                texts.append("")
+            elif isinstance(t, str):
+                texts.append(t)
+            else:
+                raise TypeError(f"expected str texts, got {type(t).__name__}")
+        return texts
+
+    # -- fitting ----------------------------------------------------------
+
+    def fit(self, X: Iterable[str], y: object = None) -> CampaignDetector:
+        """Find the campaigns among the texts ``X``; returns self."""
+        self._check_params()
+        texts = self._texts(X)
+        n = len(texts)
+        rng = check_random_state(self.random_state)
+        seed = _U64(int(rng.randint(0, 2**31 - 1)) * 2654435761 + 1)
+        k = int(self.shingle_size)
+
+        # 1. normalise, collapse exact duplicates
+        index: dict[str, int] = {}
+        inverse = np.empty(n, dtype=np.int64)
+        for i, t in enumerate(texts):
+            inverse[i] = index.setdefault(normalise(t), len(index))
+        uniq = list(index)
+        counts = np.bincount(inverse, minlength=len(uniq)).astype(np.int64)
+
+        # 2. only texts of min_length or more
+        elig = np.flatnonzero(
+            np.fromiter(
+                (len(s) >= max(int(self.min_length), 1) for s in uniq), dtype=bool, count=len(uniq)
+            )
+        )
+        elig_texts = [uniq[i] for i in elig]
+        w = counts[elig]
+        m = len(elig_texts)
+
+        groups: list[np.ndarray] = []  # positions into elig
+        sims_of: dict[int, float] = {}
+        templates: list[int] = []
+        if m:
+            # 3-4. sketches, LSH candidates, verified edges, components
+            sig = _oph_sketch(elig_texts, k, int(self.num_perm), seed)
+            nb = int(self.bands)
+            keys = _band_keys(sig[:, : (sig.shape[1] // nb) * nb], nb, seed)
+            edges = _candidate_edges(keys, rng)
+            cand = (
+                0.75 * float(self.threshold)
+                if self.candidate_threshold is None
+                else float(self.candidate_threshold)
+            )
+            if len(edges):
+                est = _estimated_similarity(sig, edges)
+                edges = edges[est >= cand]
+            adj = sp.coo_matrix(
+                (np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(m, m)
+            ).tocsr()
+            adj = (adj + adj.T).tocsr()
+            _, comp = connected_components(adj, directed=False)
+            weight = np.bincount(comp, weights=w)
+            big = np.flatnonzero(weight >= self.min_members)
+            if big.size:
+                # 5. exact template check on the candidate groups only
+                in_big = np.isin(comp, big)
+                pos = np.flatnonzero(in_big)
+                local = np.full(m, -1, dtype=np.int64)
+                local[pos] = np.arange(pos.size)
+                values, indptr = _shingle_sets([elig_texts[i] for i in pos], k, seed)
+                order = np.argsort(comp[pos], kind="stable")
+                bounds = np.flatnonzero(np.diff(comp[pos][order])) + 1
+                stack = [pos[g] for g in np.split(order, bounds)]
+                stack.reverse()
+                while stack:
+                    members = stack.pop()
+                    if w[members].sum() < self.min_members:
+                        continue
+                    medoid = self._medoid(sig[members], w[members], rng)
+                    inter, size, tsize = _overlap_with(
+                        values, indptr, local[members], local[members[medoid]]
+                    )
+                    union = size + tsize - inter
+                    sim = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+                    inside = sim >= self.threshold
+                    if self.containment is not None and tsize > 0:
+                        inside |= (inter / tsize >= self.containment) & (sim >= cand)
+                    inside[medoid] = True
+                    accepted = members[inside]
+                    if w[accepted].sum() >= self.min_members:
+                        groups.append(accepted)
+                        templates.append(int(members[medoid]))
+                        for p, s in zip(accepted.tolist(), sim[inside].tolist(), strict=True):
+                            sims_of[p] = s
+                    rest = members[~inside]
+                    if rest.size and w[rest].sum() >= self.min_members:
+                        sub = adj[rest][:, rest]
+                        nc, lab = connected_components(sub, directed=False)
+                        sub_weight = np.bincount(lab, weights=w[rest], minlength=nc)
+                        for c in np.flatnonzero(sub_weight >= self.min_members)[::-1]:
+                            stack.append(rest[lab == c])
+
+        # 6. map back to the original texts, largest campaign first
+        elig_label = np.full(m, -1, dtype=np.int64)
+        first_of = np.unique(inverse, return_index=True)[1].astype(np.int64)
+        sizes = [int(w[g].sum()) for g in groups]
+        ranked = sorted(
+            range(len(groups)),
+            key=lambda g: (-sizes[g], int(first_of[elig[groups[g]]].min())),
+        )
+        labels_u = np.full(len(uniq), -1, dtype=np.int64)
+        sim_u = np.zeros(len(uniq), dtype=np.float64)
+        for new, g in enumerate(ranked):
+            elig_label[groups[g]] = new
+        labels_u[elig] = elig_label
+        for p, s in sims_of.items():
+            sim_u[elig[p]] = s
+        labels = labels_u[inverse]
+        similarity = sim_u[inverse]
+        member_lists: list[list[int]] = [[] for _ in ranked]
+        for i in np.flatnonzero(labels >= 0).tolist():
+            member_lists[labels[i]].append(i)
+        campaigns = []
+        for new, g in enumerate(ranked):
+            t_orig = int(first_of[elig[templates[g]]])
+            mem = member_lists[new]
+            campaigns.append(
+                Campaign(
+                    members=mem,
+                    template=texts[t_orig],
+                    size=len(mem),
+                    template_index=t_orig,
+                    mean_similarity=float(similarity[mem].mean()),
+                    distinct_texts=len(groups[g]),
+                )
+            )
+        self.labels_ = labels
+        self.campaigns_ = campaigns
+        self.similarity_ = similarity
+        self.n_texts_ = n
+        return self
+
+    def fit_predict(self, X: Iterable[str], y: object = None) -> np.ndarray:
+        """Fit and return ``labels_``."""
+        return self.fit(X).labels_
+
+    # -- helpers ----------------------------------------------------------
+
+    def _medoid(self, sig: np.ndarray, weights: np.ndarray, rng: np.random.RandomState) -> int:
+        """Index of the count-weighted medoid under sketch similarity (sampled when large).
+
+        Each candidate scores the count-weighted sum of its estimated Jaccard
+        similarity to the others (itself included, so a letter sent unchanged
+        by many respondents is preferred).
+        """
+        s = sig.shape[0]
+        if s == 1:
+            return 0
+        cap = int(self.medoid_sample)
+        if s <= cap:
+            cand = np.arange(s)
+        else:
+            p = weights / weights.sum()
+            cand = np.sort(rng.choice(s, size=cap, replace=False, p=p))
+        sub = sig[cand]
+        wc = weights[cand].astype(np.float64)
+        score = np.zeros(cand.size)
+        step = max(1, (1 << 22) // max(1, cand.size * sub.shape[1]))
+        for i in range(0, cand.size, step):
+            est = (sub[i : i + step, None, :] == sub[None, :, :]).mean(axis=2)
+            score[i : i + step] = est @ wc
+        return int(cand[int(np.argmax(score))])
+
+
+# ---------------------------------------------------------------------------
+# Added text and edit similarity
+
+_SENT_TOKENS_MIN = 3
+
+
+def _word_key(token: str) -> str:
+    return token.lower().strip(_STRIP)
+
+
+def _ngrams(keys: Sequence[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(keys[i : i + n]) for i in range(len(keys) - n + 1)}
+
+
+def added_segments(
+    template: str, text: str, min_words: int = _SENT_TOKENS_MIN, moved_overlap: float = 0.6
+) -> list[str]:
+    """Runs of words in ``text`` that are not in ``template``, in order of appearance.
+
+    A word-level diff (difflib, no junk heuristic) of the two texts, compared on
+    lower-cased words without surrounding punctuation, gives the inserted and
+    replaced runs of ``text``. Runs separated by at most two matching words are
+    joined; runs of fewer than ``min_words`` words (a typo, "Dear Minister")
+    are left out; so is any run of which at least ``moved_overlap`` of the word
+    trigrams (bigrams for short runs) occur in the template, which is template
+    text moved elsewhere (reordered paragraphs), not the respondent's words.
+    The words are returned as the respondent wrote them.
+    """
+    t_tok = template.split()
+    x_tok = text.split()
+    a = [_word_key(t) for t in t_tok]
+    b = [_word_key(t) for t in x_tok]
+    sm = SequenceMatcher(None, a, b, autojunk=False)
+    spans: list[list[int]] = []
+    for tag, _i1, _i2, j1, j2 in sm.get_opcodes():
+        if tag in ("insert", "replace") and j2 > j1:
+            if spans and j1 - spans[-1][1] <= 2:
+                spans[-1][1] = j2
+            else:
+                spans.append([j1, j2])
+    grams = {n: _ngrams(a, n) for n in (2, 3)}
+    out = []
+    for j1, j2 in spans:
+        keys = [k for k in b[j1:j2] if k]
+        if len(keys) < min_words:
+            continue
+        n = 3 if len(keys) >= 6 else 2
+        mine = _ngrams(keys, n)
+        if mine and len(mine & grams[n]) / len(mine) >= moved_overlap:
+            continue
+        out.append(" ".join(x_tok[j1:j2]))
+    return out
+
+
+def added_text(template: str, text: str) -> str:
+    """The parts a respondent added to the campaign template, one run per line.
+
+    See :func:`added_segments`. Returns "" when the text is the template with
+    only small edits (typos, greeting, sign-off, deletions, reordering).
+    """
+    return "\n".join(added_segments(template, text))
+
+
+def edit_similarity(a: str, b: str) -> float:
+    """Word-level difflib ratio of the normalised texts, in [0, 1] (1 for equal texts).
+
+    Quadratic in the worst case: meant for pairs (a member and its template),
+    not for clustering.
+    """
+    ta = normalise(a).split()
+    tb = normalise(b).split()
+    if not ta and not tb:
+        return 1.0
+    return SequenceMatcher(None, ta, tb, autojunk=False).ratio()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -70,6 +73,25 @@ def test_deterministic() -> None:
     assert build_demo() == build_demo()
     assert build_demo(7) == build_demo(7)
     assert build_demo(7) != build_demo(8)
+
+
+def test_deterministic_across_processes() -> None:
+    """No dependence on hash randomisation (set order) or anything else per process."""
+    code = (
+        "import hashlib; from app.demo.content import build_demo; "
+        "print(hashlib.sha256(repr(build_demo()).encode()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for hash_seed in ("0", "1", "random")
+    }
+    assert len(digests) == 1
 
 
 def test_main_consultation_shape(demo: DemoConsultation) -> None:

@@ -247,9 +247,9 @@ _P1 = _ProposalSpec(
         "data": (
             "personal data",
             "people's personal information",
-            "our records",
+            "our personal information",
             "information about families",
-            "people's details",
+            "sensitive personal information",
         ),
         "bodies": (
             "councils, schools and job centres",
@@ -274,6 +274,11 @@ _P1 = _ProposalSpec(
             "Sharing would let services find and help people who need support sooner.",
             "vulnerable, help, support, early, crisis, missed, families",
             "support",
+            "Help that arrives before things fall apart is worth far more than help that "
+            "arrives afterwards.",
+            "!My brother struggled for years and every service he saw only dealt with one "
+            "piece of the problem.",
+            "Sharing could mean a carer or a child at risk is noticed rather than overlooked.",
             "{scheme} could help {people} get support before they reach crisis point.",
             "Too many {people} fall through the gaps because no single service sees the "
             "whole picture.",
@@ -296,6 +301,10 @@ _P1 = _ProposalSpec(
             "Sharing would cut duplication, repeated form filling and wasted public money.",
             "joined-up, efficient, duplication, forms, silos, tell us once, save money",
             "support",
+            "!Every time I move house I have to update the same details with five different"
+            " offices.",
+            "Staff spend hours chasing information that another office already holds.",
+            "Joined-up records would save time for both the public and front-line staff.",
             "People should not have to give the same information again and again to "
             "different parts of {gov}.",
             "Joining up {data} would cut duplication and paperwork for everyone.",
@@ -313,6 +322,9 @@ _P1 = _ProposalSpec(
             "Sharing would intrude on private life or move towards a surveillance state.",
             "privacy, intrusion, big brother, surveillance, private, snooping, state",
             "oppose",
+            "Ordinary people should be able to use public services without being watched.",
+            "!I do not want the state building a file on my family.",
+            "There is a line between helping people and monitoring them, and {scheme} crosses it.",
             "This is a serious intrusion into people's private lives.",
             "{worry} that {scheme} is a step towards a surveillance state.",
             "What people tell their GP or the council is private and should stay that way.",
@@ -331,6 +343,9 @@ _P1 = _ProposalSpec(
             "People should be asked before their data is shared, or be able to opt out.",
             "consent, permission, opt out, ask first, choice, agree",
             "conditional",
+            "!If anyone wants to share my data they should ask me first, full stop.",
+            "Opting out should be as easy as ticking a box.",
+            "People cannot give meaningful consent if they are never told what is being shared.",
             "Personal data should only be shared with people's explicit consent.",
             "People {must} be asked first and given a genuine choice.",
             "There {must} be a simple way to opt out.",
@@ -351,6 +366,11 @@ _P1 = _ProposalSpec(
             "safeguards, oversight, independent, audit, penalties, accountability, code of "
             "practice",
             "conditional",
+            "!I could accept this if there were proper checks and someone independent "
+            "keeping an eye on it.",
+            "Every agreement should be reviewed after a fixed period and scrapped if it is "
+            "not working.",
+            "Misuse of shared records must carry real penalties, not just an apology.",
             "There {must} be strong safeguards and independent oversight of how {data} is used.",
             "Any sharing should be audited regularly and the results published.",
             "There should be criminal penalties for officials who misuse {data}.",
@@ -370,6 +390,10 @@ _P1 = _ProposalSpec(
             "Doubts that government can be trusted with the data, given its track record.",
             "trust, track record, confidence, mistakes, promises",
             "oppose",
+            "!Frankly, after all the scandals, I would not trust them to look after a "
+            "library card.",
+            "Governments change, and the next one may use this data in ways nobody intends today.",
+            "Trust in {gov} is low, and {scheme} will only make it lower.",
             "!I simply do not trust {gov} to look after this information.",
             "{gov} has a poor track record with data and big IT projects.",
             "Public trust has to be earned, and it has not been earned yet.",
@@ -388,6 +412,9 @@ _P1 = _ProposalSpec(
             "Risk that families are labelled, profiled by algorithms or treated unfairly.",
             "stigma, label, profiling, algorithm, discrimination, flagged, bias",
             "oppose",
+            "!My son has a disability and I worry he would be marked down as a problem case.",
+            "Computer models trained on past decisions will repeat past prejudices.",
+            "A risk score can become a label that follows a child through school.",
             "Families could be labelled as troubled on the basis of data they never saw.",
             "{worry} that algorithms will be used to profile people and decide who is a problem.",
             "This will fall hardest on poorer families, who are already watched more than "
@@ -404,6 +431,9 @@ _P1 = _ProposalSpec(
             "More copies of the data mean more risk of loss, hacking or leaks.",
             "security, breach, hacked, leak, lost, cyber, encryption",
             "oppose",
+            "!I work in IT and I know how easily systems like this get breached.",
+            "Each new connection between systems is another door for hackers to try.",
+            "No system is completely secure, so the less that is shared the better.",
             "The more places {data} is copied to, the more likely it is to be lost or hacked.",
             "{worry} that a single breach could expose millions of records.",
             "Public bodies keep losing laptops and memory sticks, so how can this be safe?",
@@ -470,6 +500,10 @@ _P2 = _ProposalSpec(
             "upsetting letters.",
             "bereaved, death, tell us once, letters, distress, grieving",
             "support",
+            "!Losing my mum was hard enough without having to send her death certificate to"
+            " nine different places.",
+            "A single notification after a death would be a kindness to families.",
+            "Letters to people who have died cause real upset to those left behind.",
             "When someone dies, families should not have to tell dozens of organisations "
             "separately.",
             "Sharing {data} would spare {people} a lot of distress.",
@@ -490,6 +524,10 @@ _P2 = _ProposalSpec(
             "fraud after death.",
             "accurate, up to date, records, electoral register, identity fraud, payments",
             "support",
+            "!My late aunt kept receiving a pension for months and then the family had to "
+            "pay it all back.",
+            "Registers that are out of date lead to wasted letters and wasted money.",
+            "Accurate records mean fewer mistakes for everyone.",
             "Using {data} would keep public records accurate and up to date.",
             "It would help stop benefits and pensions being paid after someone has died.",
             "Identity fraud using dead people's details could be cut down.",
@@ -507,6 +545,10 @@ _P2 = _ProposalSpec(
             "handling or exclusion.",
             "adoption, gender recognition, stillbirth, sensitive, domestic abuse, protected",
             "conditional",
+            "!I had a stillbirth and the thought of that record being passed around is "
+            "distressing.",
+            "Anyone who has changed their name to escape an abuser must be protected.",
+            "Some entries on the register are far more sensitive than they look.",
             "Some records, such as adoptions and gender recognition, are extremely sensitive "
             "and must be left out.",
             "Information about stillbirths should be handled with great care.",
@@ -525,6 +567,9 @@ _P2 = _ProposalSpec(
             "profiles of people.",
             "privacy, profile, tracking, private, legal duty, family",
             "oppose",
+            "!Nobody told me when I registered my daughter that her details might go elsewhere.",
+            "A marriage certificate is not an invitation to share details with every department.",
+            "Registration records reveal a lot about family life and should stay where they are.",
             "Registration was never meant to become a tool for tracking people.",
             "{worry} that {data} will be combined with other information to build profiles.",
             "People register births and deaths because the law requires it, not so the "
@@ -542,6 +587,9 @@ _P2 = _ProposalSpec(
             "Sharing should be limited to named purposes, minimal data and logged access.",
             "limits, minimum, purpose, oversight, logged, agreement",
             "conditional",
+            "!I am fine with this as long as it is only used for the purposes it says.",
+            "Each receiving body should have to justify why it needs the information.",
+            "Data that is shared should be deleted once it has been used.",
             "Sharing should be limited to specific named purposes set out in law.",
             "Only the minimum information needed should be shared.",
             "There should be a public list of which bodies receive {data} and why.",
@@ -557,6 +605,9 @@ _P2 = _ProposalSpec(
             "Registration details are valuable to criminals; wider copies raise the risk.",
             "identity theft, security, leak, criminals, maiden name, breach",
             "oppose",
+            "!Someone opened a credit card in my late mother's name the month after she died.",
+            "Dates of birth and addresses together are a gift to fraudsters.",
+            "Security checks should be independently tested before any records are sent.",
             "Registration data is exactly what identity thieves want.",
             "{worry} that copies of {data} will end up in insecure systems.",
             "The more organisations that hold these records, the greater the chance of a leak.",
@@ -610,6 +661,11 @@ _P3 = _ProposalSpec(
             "Automatic discounts reach people who would never apply, raising take-up.",
             "automatic, discount, rebate, eligible, apply, take-up, entitled",
             "support",
+            "!It took me three phone calls and a form I could not understand to get the "
+            "discount last year.",
+            "If the government already knows who is eligible, it should simply give them "
+            "the discount.",
+            "People who most need help are often the least able to chase it.",
             "Making the discount automatic means help reaches the people who need it without "
             "them having to apply.",
             "Many {people} never claim because the process is too complicated.",
@@ -628,6 +684,9 @@ _P3 = _ProposalSpec(
             "Helping people heat their homes protects health and saves lives.",
             "cold, health, winter, heating, damp, NHS, deaths",
             "support",
+            "!My dad's chest gets much worse whenever he cannot afford to put the heating on.",
+            "Damp and cold in the home cause illness that costs far more to treat than to prevent.",
+            "Keeping older people warm keeps them out of hospital.",
             "Cold homes make people ill, so anything that helps people heat their homes "
             "saves lives.",
             "Every winter older people die because they cannot afford to keep warm.",
@@ -644,6 +703,10 @@ _P3 = _ProposalSpec(
             "Objection to commercial suppliers receiving government data about people's benefits.",
             "energy companies, private, commercial, marketing, suppliers, profit",
             "oppose",
+            "Once a commercial company has the data, there is little control over what it "
+            "does with it.",
+            "!I would switch supplier if I found out mine had been given my benefit details.",
+            "There is no reason a supplier needs to know why a customer qualifies.",
             "!I do not want {bodies} knowing what benefits I receive.",
             "Private companies should not be given government data about people's circumstances.",
             "{worry} that suppliers will use the information for marketing or to push "
@@ -661,6 +724,9 @@ _P3 = _ProposalSpec(
             "Claimants should be told about the matching and be able to opt out.",
             "consent, opt out, told, choice, permission, informed",
             "conditional",
+            "!Just ask people when they sign up for benefits, most will say yes.",
+            "A tick box on the benefit claim form would solve the consent problem.",
+            "People should be told in plain words what will be shared with their supplier.",
             "People should be told their data will be used and be able to opt out.",
             "Consent could simply be asked for when people claim benefits.",
             "There should be a clear choice, even if most people would say yes.",
@@ -677,6 +743,11 @@ _P3 = _ProposalSpec(
             "miss them.",
             "eligibility, not on benefits, missed, prepayment, tenants, insulation, threshold",
             "neutral",
+            "Pensioners who have never claimed anything may be the coldest of all.",
+            "Councils and health visitors know who is struggling, and that knowledge should"
+            " be used too.",
+            "!My neighbours are on a low wage with three children and get no help with "
+            "energy at all.",
             "Many people in fuel poverty are not on benefits at all, so they would still be "
             "missed.",
             "Data matching will only be as good as the eligibility criteria behind it.",
@@ -694,6 +765,9 @@ _P3 = _ProposalSpec(
             "Concern that benefit data held by many suppliers could leak or be hacked.",
             "security, breach, hacked, leak, safe, criminals",
             "oppose",
+            "!Every time a company loses data I get another letter saying sorry.",
+            "A list of who is on benefits is exactly the kind of thing that gets stolen.",
+            "Suppliers should delete the data as soon as the discount has been applied.",
             "{worry} that benefit details held by {bodies} could be hacked.",
             "Energy companies have had data breaches before, so this is a real risk.",
             "Lists of vulnerable people on benefits would be a goldmine for scammers.",
@@ -709,6 +783,9 @@ _P3 = _ProposalSpec(
             "Who funds the discounts: bill payers or general taxation, and is it value for money.",
             "cost, bills, pays, funding, levy, taxation, value for money",
             "neutral",
+            "!I am not well off either, so I do not see why my bill should go up to pay for this.",
+            "It should be paid for fairly through taxes, not loaded onto bills.",
+            "The scheme needs a clear budget before it is expanded.",
             "Who pays for the discounts? If it is added to everyone's bills, that is unfair.",
             "The cost of the scheme should come from general taxation, not energy bills.",
             "{think} the admin savings from automatic matching would outweigh the cost.",
@@ -769,6 +846,9 @@ _P4 = _ProposalSpec(
             "Data sharing would catch fraud and error and protect taxpayers' money.",
             "fraud, taxpayer, money, save, error, overpayment, cheating",
             "support",
+            "!It is not fair on honest people like me when others cheat and get away with it.",
+            "Stopping overpayments early saves claimants from large debts later on.",
+            "Public money should go to those who are entitled to it.",
             "Fraud takes money away from people who genuinely need it.",
             "Taxpayers deserve to know that {gov} is doing everything it can to stop fraud.",
             "Sharing data could catch errors before overpayments build up.",
@@ -785,6 +865,9 @@ _P4 = _ProposalSpec(
             "Debt collection should be affordable, coordinated and sensitive to hardship.",
             "affordable, fair, repayment plan, hardship, debt advice, bailiffs, mental health",
             "conditional",
+            "!When I owed money to three different departments, none of them talked to each other.",
+            "Collecting debts should never leave someone unable to pay for food or heating.",
+            "A breathing space scheme should apply to government debts as well.",
             "People in debt need help and affordable repayment plans, not aggressive collection.",
             "Government should look at someone's whole financial situation before taking "
             "money from them.",
@@ -803,6 +886,10 @@ _P4 = _ProposalSpec(
             "The proposal treats claimants and poorer people as suspects.",
             "suspect, guilt, claimants, targeted, innocent, poor, witch hunt",
             "oppose",
+            "!I have never cheated anyone, yet I feel treated like a criminal every time I "
+            "deal with them.",
+            "Poorer people already face more checks than anyone else.",
+            "Treating claimants as fraudsters by default is insulting and unfair.",
             "This treats everyone on benefits as a suspect.",
             "Innocent people will be caught up in fishing expeditions.",
             "{worry} that {scheme} is aimed at the poor while tax avoidance by the wealthy "
@@ -819,6 +906,10 @@ _P4 = _ProposalSpec(
             "Errors and false matches would penalise people for mistakes that are not theirs.",
             "errors, wrong, mistakes, false match, inaccurate, automated",
             "oppose",
+            "!My payments were stopped because of a computer error and it took eight weeks "
+            "to sort out.",
+            "A wrong match can take months to put right, and the damage is done in the meantime.",
+            "Nobody should lose money because two databases spell a name differently.",
             "Government data is often wrong, and people will be penalised for mistakes that "
             "are not theirs.",
             "Matching records from different systems produces false matches.",
@@ -836,6 +927,9 @@ _P4 = _ProposalSpec(
             "Independent review of the pilots, published results and a right to challenge.",
             "oversight, appeal, review, independent, pilot, evaluation, sunset",
             "conditional",
+            "!I would want to know if my records had been looked at and why.",
+            "Parliament should see an annual report on how the powers have been used.",
+            "Independent auditors should check a sample of cases every year.",
             "There should be an independent review of how the powers are used.",
             "People should be told when their data has been used against them and be able "
             "to appeal.",
@@ -853,6 +947,9 @@ _P4 = _ProposalSpec(
             "Powers introduced for fraud and debt will be widened to other purposes.",
             "creep, expand, future, powers, scope, widen",
             "oppose",
+            "!I do not believe it will stop at debt and fraud.",
+            "What starts with fraud could end up covering parking fines and library fees.",
+            "Every new power is sold as limited and then quietly extended.",
             "Powers brought in for one purpose always end up being used for others.",
             "Today it is fraud; tomorrow it could be anything.",
             "{worry} that the definition of debt and fraud will keep widening.",
@@ -905,6 +1002,10 @@ _P5 = _ProposalSpec(
             "Research on public data leads to better evidence and better policy.",
             "research, evidence, policy, public good, understand, what works",
             "support",
+            "!My daughter's rare condition was only understood because researchers could "
+            "study records from many families.",
+            "Understanding what works saves money and improves lives.",
+            "Well-run research can show where public money is being wasted.",
             "Good research needs good data, and this would lead to better policy.",
             "{data} could reveal a great deal about what actually works.",
             "It is a waste to collect all this information and never learn from it.",
@@ -921,6 +1022,10 @@ _P5 = _ProposalSpec(
             "accurate.",
             "statistics, census, timely, surveys, population, accurate, planning",
             "support",
+            "Better statistics mean better decisions about schools, hospitals and housing.",
+            "Official figures are often years out of date by the time they are published.",
+            "!I would much rather my records were used than be asked to fill in another "
+            "census form.",
             "Using existing records could make official statistics more timely and accurate.",
             "This could reduce the need for an expensive census every ten years.",
             "Fewer surveys would mean less burden on households and businesses.",
@@ -937,6 +1042,9 @@ _P5 = _ProposalSpec(
             "De-identified data can be traced back to people, especially once linked.",
             "anonymous, identified, re-identification, de-identified, linked, small numbers",
             "conditional",
+            "!With my postcode, age and job, anyone could work out who I am.",
+            "Combining several datasets can reveal far more than any one of them alone.",
+            "There must be penalties for anyone who tries to re-identify people.",
             "So-called anonymous data can often be traced back to individuals.",
             "{worry} that linking datasets makes it easy to identify people.",
             "Data should be properly de-identified before any researcher sees it.",
@@ -952,6 +1060,9 @@ _P5 = _ProposalSpec(
             "Access only for vetted researchers, approved projects and secure settings.",
             "accredited, secure, safe setting, vetted, approved, trained",
             "support",
+            "Researchers who break the rules should lose their access for good.",
+            "Access should be granted project by project, not as a blanket permission.",
+            "Secure settings mean the data never leaves controlled conditions.",
             "Only accredited researchers working in secure settings should have access.",
             "Researchers should be vetted and trained, and projects approved in advance.",
             "Data should stay in a secure environment rather than being sent out.",
@@ -968,6 +1079,10 @@ _P5 = _ProposalSpec(
             "Objection to data being sold to or exploited by private companies.",
             "commercial, sell, profit, companies, insurers, marketing",
             "oppose",
+            "!I do not want my medical or benefit history ending up in a company's "
+            "marketing database.",
+            "Public data should benefit the public, not private shareholders.",
+            "Selling access would destroy trust in the whole system.",
             "Data should never be sold to private companies.",
             "{worry} that {data} will end up with insurers and marketing firms.",
             "Research for profit is not the same as research for the public good.",
@@ -984,6 +1099,9 @@ _P5 = _ProposalSpec(
             "The public should be able to see who uses the data, for what and with what results.",
             "transparency, register, published, open, know, results",
             "neutral",
+            "Every project should publish its findings, whatever they show.",
+            "A plain-English summary of each study would help people understand the benefit.",
+            "!I would be more comfortable if I could see what my data was used for.",
             "There should be a public register of every research project using {data}.",
             "People have a right to know who is using their data and why.",
             "Results should be published so the public can see the benefit.",
@@ -1212,7 +1330,8 @@ _NO_COMMENT = (
     "Nothing to add.",
     "No comment",
     "n/a",
-    "See my answer above.",
+    "See above.",
+    "As above.",
 )
 _CLOSERS: dict[str, tuple[str, ...]] = {
     "individual": (
@@ -1241,6 +1360,37 @@ _HEDGES: dict[str, tuple[str, ...]] = {
 }
 _CONTRAST = ("However, ", "But ", "On the other hand, ", "That said, ", "Even so, ")
 _ADDITIVE = ("Also, ", "And ", "In addition, ", "What is more, ")
+
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "a lot of": ("a great deal of", "plenty of"),
+    "a great deal": ("a lot", "much"),
+    "very": ("extremely", "really", "deeply"),
+    "serious": ("grave", "major", "significant"),
+    "simple": ("easy", "straightforward"),
+    "far more": ("much more", "a lot more"),
+    "sensible": ("reasonable", "logical", "practical"),
+    "properly": ("correctly", "carefully"),
+    "officials": ("civil servants", "bureaucrats", "public servants"),
+    "awful": ("horrible", "dreadful", "terrible"),
+    "big": ("large", "major"),
+    "real": ("genuine", "serious"),
+    "earlier": ("sooner", "at an earlier stage"),
+    "rules": ("regulations", "controls"),
+    "dozens of": ("lots of", "countless", "a dozen or more"),
+    "make sure": ("ensure", "check"),
+    "clear": ("explicit", "firm"),
+    "quicker": ("faster", "more efficient"),
+    "strong": ("robust", "tough", "effective"),
+    "obvious": ("clear", "tempting"),
+    "distress": ("upset", "anguish"),
+    "struggling": ("finding things hard", "in difficulty"),
+    "entitled to": ("eligible for", "due"),
+    "straight away": ("immediately", "at once"),
+}
+_SYNONYM_PATTERN = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, _SYNONYMS), key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
 
 _MISSPELLINGS: dict[str, str] = {
     "government": "goverment",
@@ -1413,11 +1563,15 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
+_KEEP_CAPITAL = ("I", "Whitehall", "Parliament", "NHS")
+
+
 def _uncap(text: str) -> str:
-    """Lower-case the first letter unless it starts "I " or an acronym."""
-    if len(text) > 1 and text[0].isupper() and text[1].islower():
-        return text[0].lower() + text[1:]
-    return text
+    """Lower-case the first letter, unless it starts "I", an acronym or a proper noun."""
+    first = text.split(" ", 1)[0].rstrip(",.;:")
+    if not first or first in _KEEP_CAPITAL or (len(first) > 1 and first.isupper()):
+        return text
+    return text[0].lower() + text[1:]
 
 
 def _fill(
@@ -1440,6 +1594,19 @@ def _fill(
     for wrong, right in _GRAMMAR_FIXES:
         text = text.replace(wrong, right)
     return text
+
+
+def _vary(sentence: str, rng: random.Random) -> str:
+    """Swap some words and phrases for near-synonyms (each occurrence with p = 0.3)."""
+
+    def sub(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if rng.random() >= 0.3:
+            return word
+        choice = rng.choice(_SYNONYMS[word.lower()])
+        return _cap(choice) if word[0].isupper() else choice
+
+    return _SYNONYM_PATTERN.sub(sub, sentence)
 
 
 def _templates_for(theme: _ThemeSpec, persona: str) -> tuple[str, ...]:
@@ -1620,7 +1787,7 @@ class _Generator:
     ) -> list[str]:
         templates = list(_templates_for(theme, persona))
         picked = self.rng.sample(templates, min(n, len(templates)))
-        return [_fill(t, self.rng, spec.context, persona, org) for t in picked]
+        return [_vary(_fill(t, self.rng, spec.context, persona, org), self.rng) for t in picked]
 
     def compose_explain(
         self, spec: _ProposalSpec, stance: str, persona: str, org: str | None, region: str
@@ -1634,38 +1801,51 @@ class _Generator:
             k = rng.choices((1, 2, 3), weights=(0.5, 0.35, 0.15))[0]
         else:
             k = rng.choices((2, 3, 4), weights=(0.3, 0.45, 0.25))[0]
-        themes = self.pick_themes(spec, stance, k)
-        max_sentences = rng.choices((1, 2, 3, 4, 5, 6), weights=(8, 18, 26, 24, 14, 10))[0]
-        if not ind:
-            max_sentences = max(max_sentences, 4)
+        # Sentence budget for the whole answer (1-6), shared by framing and themed text.
+        if ind:
+            budget = rng.choices((1, 2, 3, 4, 5, 6), weights=(8, 18, 26, 24, 14, 10))[0]
+        else:
+            budget = rng.choices((4, 5, 6), weights=(0.3, 0.35, 0.35))[0]
+        parts: list[str] = []
+        if not ind and rng.random() < 0.6:
+            desc = _ORG_DESCRIPTIONS.get(_org_type(org), "an organisation")
+            parts.append(f"{org} is {desc} working in {_REGION_PHRASE.get(region, region)}.")
+        if budget - len(parts) >= 2 and rng.random() < (0.45 if ind else 0.75):
+            openers = [o for o in _OPENERS[persona][stance] if not (parts and "{org}" in o)]
+            parts.append(rng.choice(openers).replace("{org}", org or "We"))
+        closer = None
+        if budget - len(parts) >= 3 and rng.random() < (0.08 if ind else 0.3):
+            closer = rng.choice(_CLOSERS[persona])
+        room = budget - len(parts) - (closer is not None)
+        if stance == "mixed":  # room for both sides
+            k, room = max(k, 2), max(room, 2)
+        themes = self.pick_themes(spec, stance, min(k, room))
+        counts = [1] * len(themes)
+        for i in range(len(themes)):
+            if sum(counts) < room and rng.random() < (0.2 if ind else 0.5):
+                counts[i] += 1
         body: list[str] = []
         used: list[str] = []
-        for i, theme in enumerate(themes):
-            per = 2 if rng.random() < (0.2 if ind else 0.5) else 1
-            room = max_sentences - len(body)
-            if room <= 0:
-                break
-            sentences = self.sentences_for(spec, theme, persona, org, min(per, room))
-            if i > 0 and theme.leaning != themes[0].leaning and rng.random() < 0.6:
+        contrasted = False
+        for i, (theme, n) in enumerate(zip(themes, counts, strict=True)):
+            sentences = self.sentences_for(spec, theme, persona, org, n)
+            if (
+                i > 0
+                and not contrasted
+                and theme.leaning != themes[0].leaning
+                and rng.random() < 0.6
+            ):
+                contrasted = True
                 sentences[0] = rng.choice(_CONTRAST) + _uncap(sentences[0])
             elif i > 0 and rng.random() < 0.2:
                 sentences[0] = rng.choice(_ADDITIVE) + _uncap(sentences[0])
             body.extend(sentences)
             used.append(theme.code)
-        if rng.random() < 0.15:
-            j = 0 if not body[0].startswith(tuple(_CONTRAST)) else min(1, len(body) - 1)
-            if not body[j].startswith(tuple(_CONTRAST + _ADDITIVE)):
-                body[j] = rng.choice(_HEDGES[persona]) + _uncap(body[j])
-        parts: list[str] = []
-        if not ind and rng.random() < 0.6:
-            desc = _ORG_DESCRIPTIONS.get(_org_type(org), "an organisation")
-            parts.append(f"{org} is {desc} working in {_REGION_PHRASE.get(region, region)}.")
-        if len(body) + len(parts) < 6 and rng.random() < (0.45 if ind else 0.75):
-            openers = [o for o in _OPENERS[persona][stance] if not (parts and "{org}" in o)]
-            parts.append(rng.choice(openers).replace("{org}", org or "We"))
+        if rng.random() < 0.15 and not body[0].startswith(tuple(_CONTRAST + _ADDITIVE)):
+            body[0] = rng.choice(_HEDGES[persona]) + _uncap(body[0])
         parts.extend(body)
-        if rng.random() < (0.08 if ind else 0.3):
-            parts.append(rng.choice(_CLOSERS[persona]))
+        if closer:
+            parts.append(closer)
         joiner = "\n\n" if (not ind and len(parts) > 4 and rng.random() < 0.5) else " "
         text = joiner.join(parts)
         if ind:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +61,10 @@ def run_in_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def fail(message: str) -> None:
     err_console.print(f"[red]Error:[/red] {message}")
     raise typer.Exit(code=1)
@@ -78,6 +83,7 @@ def serve(
 
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     with database() as url:
         migrate.upgrade(url)
         if demo:
@@ -86,7 +92,9 @@ def serve(
         get_settings.cache_clear()
         bind_host, bind_port = host or settings.host, port or settings.port
         console.print(f"Consult is running on http://{bind_host}:{bind_port}/  (API docs at /docs)")
-        # uvicorn handles Ctrl-C and SIGTERM; returning lets database() stop the embedded server.
+        # uvicorn shuts down gracefully on Ctrl-C or SIGTERM, then re-raises the signal; turning
+        # SIGTERM into SystemExit lets database() stop the embedded server on the way out.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         uvicorn.run("app.main:create_app", factory=True, host=bind_host, port=bind_port, log_level="info")
 
 

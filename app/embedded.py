@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from pathlib import Path
@@ -26,11 +27,25 @@ class EmbeddedPostgres:
             import pgserver
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
+        self._forget_dead_users()
         # "stop": the server stops when its last user (this process, a test run...) lets go.
         self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
         self._create_database()
         log.info("embedded PostgreSQL running in %s", self.pgdata)
         return self.url
+
+    def _forget_dead_users(self) -> None:
+        """pgserver counts its users by PID; a process killed outright stays counted, and
+        then the server would never be stopped. Drop PIDs that no longer run."""
+        import psutil
+
+        handles = self.pgdata / ".handle_pids.json"
+        if handles.exists():
+            try:
+                pids = json.loads(handles.read_text())
+            except ValueError:
+                pids = []
+            handles.write_text(json.dumps([p for p in pids if psutil.pid_exists(p)]))
 
     @property
     def url(self) -> str:

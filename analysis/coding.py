@@ -1,0 +1,798 @@
+"""Theme coding and stance: scikit-learn style estimators.
+
+``ThemeCoder`` is a multi-label coder that learns from a hand-coded seed sample
+and from the codeframe's theme descriptions. Its default model is *pairwise*:
+every (answer, theme) pair is described by a few theme-independent features
+(similarity of the answer to the theme description, to the seed answers coded
+with the theme, the score of a per-theme linear classifier, the theme's
+prevalence, and how each of these compares with the answer's best theme), and
+one logistic regression over those pairs is trained jointly across themes.
+Because the pair model's weights are shared, a theme with two coded examples,
+or none but a description, borrows strength from the others.
+
+Stage-one features for the seed are computed out-of-fold (k-fold for the
+per-theme classifiers, leave-one-out for the neighbours), so the pair model
+learns how much to trust them on unseen answers. Per-theme thresholds are tuned
+on out-of-fold probabilities of the seed (sample-averaged F1, shrunk towards a
+global threshold for rare themes), with a "top-1 fallback" for answers that
+pass no threshold but have a confident best theme.
+
+``StanceClassifier`` predicts a position (e.g. AGREE / DISAGREE) from text,
+optionally stacked with the theme probabilities of a fitted ``ThemeCoder``
+(themes often carry a side: "uniforms reduce bullying" is an argument against
+abolishing them).
+
+Nothing here imports ``app``; nothing downloads anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+from analysis.features import TextFeaturizer, cosine, embed, normalise
+
+__all__ = [
+    "StanceClassifier",
+    "ThemeCoder",
+    "micro_macro_f1",
+    "sample_f1",
+]
+
+_LOW_LOGIT = -6.0
+_GRID = np.round(np.arange(0.05, 0.96, 0.025), 3)
+
+
+# --------------------------------------------------------------------- metrics
+def sample_f1(gold: Sequence[Iterable[str]], pred: Sequence[Iterable[str]]) -> float:
+    """Sample-averaged F1: per answer F1 of predicted vs gold label sets (both empty
+    counts as 1.0, one empty as 0.0), averaged over answers."""
+    if len(gold) != len(pred):
+        raise ValueError("gold and pred differ in length")
+    if not gold:
+        return float("nan")
+    total = 0.0
+    for g, p in zip(gold, pred, strict=True):
+        gs, ps = set(g), set(p)
+        if not gs and not ps:
+            total += 1.0
+        elif gs and ps:
+            tp = len(gs & ps)
+            total += 2.0 * tp / (len(gs) + len(ps))
+    return total / len(gold)
+
+
+def micro_macro_f1(
+    gold: Sequence[Iterable[str]],
+    pred: Sequence[Iterable[str]],
+    labels: Iterable[str] | None = None,
+) -> tuple[float, float]:
+    """Micro and macro F1 over themes (macro over themes present in gold or pred)."""
+    gold_s = [set(g) for g in gold]
+    pred_s = [set(p) for p in pred]
+    labs = set(labels) if labels is not None else set()
+    for s in (*gold_s, *pred_s):
+        labs |= s
+    tp_all = fp_all = fn_all = 0
+    f1s = []
+    for lab in sorted(labs):
+        tp = sum(1 for g, p in zip(gold_s, pred_s, strict=True) if lab in g and lab in p)
+        fp = sum(1 for g, p in zip(gold_s, pred_s, strict=True) if lab not in g and lab in p)
+        fn = sum(1 for g, p in zip(gold_s, pred_s, strict=True) if lab in g and lab not in p)
+        tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
+        if tp + fp + fn:
+            f1s.append(2 * tp / (2 * tp + fp + fn))
+    denom = 2 * tp_all + fp_all + fn_all
+    micro = 2 * tp_all / denom if denom else 1.0
+    macro = float(np.mean(f1s)) if f1s else 1.0
+    return micro, macro
+
+
+def _sample_f1_matrix(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Per-row F1 of binary matrices (both empty = 1)."""
+    tp = (Y & P).sum(1)
+    denom = Y.sum(1) + P.sum(1)
+    return np.where(denom == 0, 1.0, 2.0 * tp / np.maximum(denom, 1))
+
+
+# ----------------------------------------------------------------- the coder
+class ThemeCoder(BaseEstimator):
+    """Multi-label theme coder (an answer may get none, one or several themes).
+
+    Parameters
+    ----------
+    model : "pairwise" (default) or "ovr" (per-theme logistic regressions only).
+    C : inverse regularisation of the logistic regressions (model="ovr", stance).
+    pair_C : inverse regularisation of the pairwise model.
+    n_neighbors : neighbours for the kNN vote feature.
+    ridge_alpha : regularisation of the per-theme kernel ridge scorers (pairwise).
+    use_descriptions : use the similarity to the theme descriptions.
+    decision : "thresholds" (per-theme thresholds + top-1 fallback, tuned by CV)
+        or "expected_f1" (choose the label set maximising expected sample F1).
+    shrinkage : pseudo-count pulling a theme's threshold towards the global one.
+    embedding : None (default, TF-IDF only) or "wordllama" (optional package).
+    cv : folds for the out-of-fold features and threshold tuning.
+    char_weight : weight of the char n-gram block in the TF-IDF cosine.
+    random_state : seed for the fold splits.
+    """
+
+    def __init__(
+        self,
+        model: str = "pairwise",
+        C: float = 4.0,
+        pair_C: float = 1.0,
+        n_neighbors: int = 10,
+        ridge_alpha: float = 1.0,
+        use_descriptions: bool = True,
+        decision: str = "thresholds",
+        shrinkage: float = 5.0,
+        embedding: str | None = None,
+        cv: int = 5,
+        char_weight: float = 0.0,
+        random_state: int | None = 0,
+    ) -> None:
+        self.model = model
+        self.C = C
+        self.pair_C = pair_C
+        self.n_neighbors = n_neighbors
+        self.ridge_alpha = ridge_alpha
+        self.use_descriptions = use_descriptions
+        self.decision = decision
+        self.shrinkage = shrinkage
+        self.embedding = embedding
+        self.cv = cv
+        self.char_weight = char_weight
+        self.random_state = random_state
+
+    # ----------------------------------------------------------------- fit
+    def fit(
+        self,
+        texts: Sequence[str],
+        label_sets: Sequence[Iterable[str]],
+        theme_descriptions: Mapping[str, str] | None = None,
+        unlabelled_texts: Sequence[str] | None = None,
+        positions: Sequence[str | None] | None = None,
+    ) -> ThemeCoder:
+        """Learn from coded answers.
+
+        texts, label_sets: the seed (label_sets[i] is the set of theme ids of
+        texts[i], possibly empty). theme_descriptions: {theme id: "label:
+        description"}; themes that appear only here are still predictable
+        (zero-shot, from the description). unlabelled_texts: uncoded answers of
+        the same question, used only for the vocabulary and IDF. positions: the
+        seed answers' stance (e.g. AGREE / DISAGREE, None where unknown); when
+        given, a text stance model and each theme's side (learned from the seed)
+        add a "same side" feature to the pairwise model.
+        """
+        if self.model not in ("pairwise", "ovr"):
+            raise ValueError(f"unknown model {self.model!r}")
+        if self.decision not in ("thresholds", "expected_f1"):
+            raise ValueError(f"unknown decision {self.decision!r}")
+        texts = [str(t) for t in texts]
+        label_sets = [list(s) for s in label_sets]
+        if len(texts) != len(label_sets):
+            raise ValueError("texts and label_sets differ in length")
+        if not texts:
+            raise ValueError("need at least one coded answer")
+        descs = dict(theme_descriptions or {})
+        classes = sorted({lab for s in label_sets for lab in s} | set(descs))
+        if not classes:
+            raise ValueError("no themes: give label_sets with labels or theme_descriptions")
+        self.classes_ = np.asarray(classes, dtype=object)
+        index = {c: i for i, c in enumerate(classes)}
+        Y = np.zeros((len(texts), len(classes)), dtype=bool)
+        for i, s in enumerate(label_sets):
+            for lab in s:
+                Y[i, index[lab]] = True
+        self.descriptions_ = {c: descs.get(c, "") for c in classes}
+
+        corpus = list(texts) + list(unlabelled_texts or []) + [d for d in descs.values() if d]
+        self.featurizer_ = TextFeaturizer(char_weight=self.char_weight)
+        X = self.featurizer_.fit_transform(corpus)[: len(texts)]
+        self.seed_X_ = X
+        self.seed_E_: np.ndarray | None = None
+        self.desc_E_: np.ndarray | None = None
+        self.coef_: np.ndarray | None = None
+        self.intercept_: np.ndarray | None = None
+        self.dual_coef_: np.ndarray | None = None
+        self.seed_Y_ = Y
+        self.seed_texts_ = list(texts)
+        self.n_pos_ = Y.sum(0)
+        has_desc = np.array([bool(self.descriptions_[c]) for c in classes])
+        self.has_description_ = has_desc
+        D = self.featurizer_.transform([self.descriptions_[c] or "" for c in classes])
+        self.desc_X_ = D
+        if self.embedding:
+            self.seed_E_ = embed([normalise(t) for t in texts], self.embedding)
+            self.desc_E_ = embed(
+                [normalise(self.descriptions_[c]) for c in classes], self.embedding
+            )
+
+        folds = self._folds(Y)
+        S_seed = cosine(X, X)
+        # stage one, out of fold
+        ovr_oof = np.full(Y.shape, _LOW_LOGIT, dtype=np.float32)
+        if self.model == "ovr":
+            for tr, te in folds:
+                W, b = self._fit_ovr(X[tr], Y[tr])
+                ovr_oof[te] = self._ovr_scores(X[te], W, b)
+            self.coef_, self.intercept_ = self._fit_ovr(X, Y)
+        else:
+            # kernel (dual) ridge on the cosine kernel: one solve for all themes
+            for tr, te in folds:
+                A = self._fit_ridge(S_seed[np.ix_(tr, tr)], Y[tr])
+                ovr_oof[te] = (S_seed[np.ix_(te, tr)] + 1.0) @ A
+            self.dual_coef_ = self._fit_ridge(S_seed, Y)
+        stance_oof = self._fit_side(X, Y, positions, folds)
+
+        if self.model == "ovr":
+            P_oof = _sigmoid(ovr_oof)
+        else:
+            F_oof = self._pair_features(
+                X, S_seed, self._embed_or_none(texts), ovr_oof, loo=True, stance=stance_oof
+            )
+            y_pair = Y.reshape(-1).astype(int)
+            groups = np.repeat(np.arange(len(texts)), len(classes))
+            P_oof = np.zeros(Y.shape, dtype=np.float64)
+            n_splits = min(self.cv, len(texts))
+            if n_splits >= 2 and 0 < y_pair.sum() < len(y_pair):
+                for tr, te in GroupKFold(n_splits=n_splits).split(F_oof, y_pair, groups):
+                    if len(set(y_pair[tr])) < 2:
+                        P_oof.reshape(-1)[te] = y_pair[tr].mean()
+                        continue
+                    m = self._new_pair_model().fit(F_oof[tr], y_pair[tr])
+                    P_oof.reshape(-1)[te] = m.predict_proba(F_oof[te])[:, 1]
+            else:
+                P_oof[:] = Y.mean()
+            self.pair_model_ = self._new_pair_model()
+            if 0 < y_pair.sum() < len(y_pair):
+                self.pair_model_.fit(F_oof, y_pair)
+            else:
+                self.pair_model_ = _ConstantModel(float(y_pair.mean()))
+        self.oof_proba_ = P_oof
+        self._tune_thresholds(Y, P_oof)
+        self.cv_sample_f1_ = float(_sample_f1_matrix(Y, self._decide(P_oof)).mean())
+        return self
+
+    # ------------------------------------------------------------ predict
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Confidence per theme, shape (n_answers, n_themes), columns = classes_."""
+        self._check_fitted()
+        texts = [str(t) for t in texts]
+        out = np.zeros((len(texts), len(self.classes_)), dtype=np.float64)
+        step = 4096
+        for start in range(0, len(texts), step):
+            chunk = texts[start : start + step]
+            X = self.featurizer_.transform(chunk)
+            if self.model == "ovr":
+                assert self.coef_ is not None and self.intercept_ is not None
+                ovr = self._ovr_scores(X, self.coef_, self.intercept_)
+                out[start : start + len(chunk)] = _sigmoid(ovr)
+            else:
+                S = cosine(X, self.seed_X_)
+                assert self.dual_coef_ is not None
+                ovr = ((S + 1.0) @ self.dual_coef_).astype(np.float32)
+                stance = self._stance_proba(X)
+                F = self._pair_features(
+                    X, S, self._embed_or_none(chunk), ovr, loo=False, stance=stance
+                )
+                p = self.pair_model_.predict_proba(F)[:, 1]
+                out[start : start + len(chunk)] = p.reshape(len(chunk), -1)
+        return out
+
+    def predict(self, texts: Sequence[str]) -> list[list[str]]:
+        """Label set per answer (list of theme ids, most confident first; may be empty)."""
+        P = self.predict_proba(texts)
+        return self.decode(P)
+
+    def decode(self, P: np.ndarray) -> list[list[str]]:
+        """Turn a predict_proba matrix into label sets with the tuned decision rule."""
+        B = self._decide(P)
+        out = []
+        for row_p, row_b in zip(P, B, strict=True):
+            idx = np.flatnonzero(row_b)
+            idx = idx[np.argsort(-row_p[idx], kind="stable")]
+            out.append([str(self.classes_[j]) for j in idx])
+        return out
+
+    # -------------------------------------------------- evidence and review
+    def explain(self, text: str, n_terms: int = 8, n_examples: int = 3) -> dict[str, Any]:
+        """Why each theme was (or was not) given: its confidence and threshold, the
+        terms of the answer that pushed the theme's classifier up, the words shared
+        with the theme description, and the nearest coded answers with the theme."""
+        self._check_fitted()
+        P = self.predict_proba([text])[0]
+        labels = set(self.decode(P[None, :])[0])
+        x = self.featurizer_.transform([text])
+        names = self.featurizer_.feature_names()
+        n_word = self.featurizer_.n_word_features_
+        sims = cosine(x, self.seed_X_)[0]
+        word_x = x[:, :n_word].tocsr()
+        desc_word = self.desc_X_[:, :n_word].tocsr()
+        order = np.argsort(-P, kind="stable")
+        themes = []
+        for j in order:
+            theme = str(self.classes_[j])
+            coef = self._theme_coef(int(j))
+            contrib = word_x.multiply(coef[:n_word].reshape(1, -1)).tocsr()
+            terms = sorted(
+                (
+                    (str(names[k]), float(v))
+                    for k, v in zip(contrib.indices, contrib.data, strict=True)
+                    if v > 0
+                ),
+                key=lambda kv: -kv[1],
+            )[:n_terms]
+            shared = word_x.multiply(desc_word[j]).tocsr()
+            desc_terms = sorted(
+                (
+                    (str(names[k]), float(v))
+                    for k, v in zip(shared.indices, shared.data, strict=True)
+                ),
+                key=lambda kv: -kv[1],
+            )[:n_terms]
+            pos = np.flatnonzero(self.seed_Y_[:, j])
+            near = pos[np.argsort(-sims[pos], kind="stable")][:n_examples]
+            themes.append(
+                {
+                    "theme": theme,
+                    "probability": float(P[j]),
+                    "threshold": float(self.thresholds_[j]),
+                    "selected": theme in labels,
+                    "terms": terms,
+                    "description_terms": desc_terms,
+                    "examples": [
+                        {
+                            "index": int(i),
+                            "text": self.seed_texts_[i],
+                            "similarity": float(sims[i]),
+                        }
+                        for i in near
+                    ],
+                }
+            )
+        return {"labels": [t["theme"] for t in themes if t["selected"]], "themes": themes}
+
+    def uncertainty(self, texts: Sequence[str]) -> np.ndarray:
+        """Per answer, how close its most borderline theme is to its threshold:
+        1 at the threshold, 0 far from it. Use it to fill the review queue."""
+        P = self.predict_proba(texts)
+        return self._uncertainty(P)
+
+    def _uncertainty(self, P: np.ndarray) -> np.ndarray:
+        thr = self.thresholds_[None, :]
+        # distance in log-odds, so 0.02 vs 0.05 counts like 0.95 vs 0.98
+        d = np.abs(_logit(P) - _logit(np.broadcast_to(thr, P.shape)))
+        return np.exp(-d.min(axis=1)) if P.shape[1] else np.zeros(len(P))
+
+    def most_informative(self, texts: Sequence[str], k: int = 20) -> list[int]:
+        """Indices of up to k uncoded answers worth coding next: most uncertain
+        first, skipping near-duplicates of answers already picked (cosine > 0.9)."""
+        if k <= 0 or not texts:
+            return []
+        P = self.predict_proba(texts)
+        u = self._uncertainty(P)
+        X = self.featurizer_.transform(texts)
+        chosen: list[int] = []
+        for i in np.argsort(-u, kind="stable"):
+            if len(chosen) >= k:
+                break
+            if chosen and cosine(X[i], X[chosen]).max() > 0.9:
+                continue
+            chosen.append(int(i))
+        return chosen
+
+    # ---------------------------------------------------------- internals
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "classes_"):
+            raise RuntimeError("ThemeCoder is not fitted; call fit first")
+
+    def _embed_or_none(self, texts: Sequence[str]) -> np.ndarray | None:
+        if not self.embedding:
+            return None
+        return embed([normalise(t) for t in texts], self.embedding)
+
+    def _folds(self, Y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        n = len(Y)
+        n_splits = min(self.cv, n)
+        if n_splits < 2:
+            idx = np.arange(n)
+            return [(idx, idx)]
+        # stratify on the rarest label of each row so rare themes spread over folds
+        freq = Y.sum(0)
+        strat = np.array([int(np.argmin(np.where(r, freq, np.inf))) if r.any() else -1 for r in Y])
+        counts = {s: int((strat == s).sum()) for s in set(strat.tolist())}
+        if min(counts.values()) >= n_splits:
+            skf = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
+            return list(skf.split(np.zeros(n), strat))
+        kf = KFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
+        return list(kf.split(np.zeros(n)))
+
+    def _fit_ovr(self, X: sp.csr_matrix, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n_feat, n_cls = X.shape[1], Y.shape[1]
+        W = np.zeros((n_feat, n_cls), dtype=np.float32)
+        b = np.full(n_cls, _LOW_LOGIT, dtype=np.float32)
+        for j in range(n_cls):
+            y = Y[:, j]
+            npos = int(y.sum())
+            if npos == 0:
+                continue
+            if npos == len(y):
+                b[j] = -_LOW_LOGIT
+                continue
+            clf = LogisticRegression(
+                C=self.C, class_weight="balanced", solver="liblinear", max_iter=200
+            )
+            clf.fit(X, y)
+            W[:, j] = clf.coef_[0]
+            b[j] = clf.intercept_[0]
+        return W, b
+
+    @staticmethod
+    def _ovr_scores(X: sp.csr_matrix, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.asarray(X @ W, dtype=np.float32) + b[None, :]
+
+    def _knn(self, S: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Max similarity to a seed answer with each theme, and a similarity-weighted
+        vote of the k nearest seed answers."""
+        n, m = S.shape
+        T = Y.shape[1]
+        kmax = np.zeros((n, T), dtype=np.float32)
+        Yf = Y.astype(np.float32)
+        for j in range(T):
+            pos = np.flatnonzero(Y[:, j])
+            if len(pos):
+                kmax[:, j] = S[:, pos].max(axis=1)
+        k = min(self.n_neighbors, m)
+        if k == 0:
+            return kmax, np.zeros((n, T), dtype=np.float32)
+        nn = np.argpartition(-S, k - 1, axis=1)[:, :k] if k < m else np.tile(np.arange(m), (n, 1))
+        w = np.clip(np.take_along_axis(S, nn, axis=1), 0, None) ** 2
+        vote = np.einsum("nk,nkt->nt", w, Yf[nn]) / np.maximum(w.sum(1, keepdims=True), 1e-6)
+        return kmax, vote.astype(np.float32)
+
+    def _fit_side(
+        self,
+        X: sp.csr_matrix,
+        Y: np.ndarray,
+        positions: Sequence[str | None] | None,
+        folds: list[tuple[np.ndarray, np.ndarray]],
+    ) -> np.ndarray | None:
+        """Text stance model + each theme's side; returns out-of-fold stance probabilities."""
+        self.position_classes_: np.ndarray | None = None
+        self.side_: np.ndarray | None = None
+        self.stance_model_: Any = None
+        if positions is None:
+            return None
+        pos = np.asarray([p if p is not None else "" for p in positions], dtype=object)
+        known = pos != ""
+        classes = np.unique(pos[known])
+        if len(classes) < 2:
+            return None
+        self.position_classes_ = classes
+        k_idx = np.searchsorted(classes, pos[known])
+        counts = np.zeros((Y.shape[1], len(classes)))
+        for row, k in zip(Y[known], k_idx, strict=True):
+            counts[row, k] += 1
+        base = np.bincount(k_idx, minlength=len(classes)) / len(k_idx)
+        self.side_ = (counts + 1.0 * base) / (counts.sum(1, keepdims=True) + 1.0)
+        oof = np.tile(base, (len(Y), 1))
+        for tr, te in folds:
+            trk = tr[known[tr]]
+            if len(np.unique(pos[trk])) < len(classes):
+                continue
+            m = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000)
+            m.fit(X[trk], pos[trk])
+            oof[te] = m.predict_proba(X[te])
+        self.stance_model_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000)
+        self.stance_model_.fit(X[known], pos[known])
+        return oof
+
+    def _stance_proba(self, X: sp.csr_matrix) -> np.ndarray | None:
+        if self.stance_model_ is None:
+            return None
+        return np.asarray(self.stance_model_.predict_proba(X))
+
+    def _fit_ridge(self, S: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """Dual ridge coefficients for +1/-1 targets on the kernel S + 1 (bias)."""
+        K = S.astype(np.float64) + 1.0
+        K[np.diag_indices_from(K)] += self.ridge_alpha
+        targets = np.where(Y, 1.0, -1.0)
+        return np.linalg.solve(K, targets).astype(np.float32)
+
+    def _theme_coef(self, j: int) -> np.ndarray:
+        """Per-term weights of theme j's linear scorer (for evidence)."""
+        if self.coef_ is not None:
+            return np.asarray(self.coef_[:, j]).ravel()
+        assert self.dual_coef_ is not None
+        return np.asarray(self.seed_X_.T @ self.dual_coef_[:, j]).ravel()
+
+    def _pair_features(
+        self,
+        X: sp.csr_matrix,
+        S: np.ndarray,
+        E: np.ndarray | None,
+        ovr: np.ndarray,
+        loo: bool,
+        stance: np.ndarray | None = None,
+    ) -> np.ndarray:
+        n, T = S.shape[0], len(self.classes_)
+        S = S.copy() if loo else S
+        if loo:
+            np.fill_diagonal(S, -1.0)
+        kmax, vote = self._knn(S, self.seed_Y_)
+        feats = [ovr, kmax, vote]
+        if self.use_descriptions:
+            dsim = cosine(X, self.desc_X_)
+            dsim[:, ~self.has_description_] = 0.0
+            feats.append(dsim)
+        if E is not None and self.seed_E_ is not None and self.desc_E_ is not None:
+            Se = E @ self.seed_E_.T
+            if loo:
+                np.fill_diagonal(Se, -1.0)
+            ekmax, evote = self._knn(Se, self.seed_Y_)
+            feats += [ekmax, evote]
+            if self.use_descriptions:
+                edsim = E @ self.desc_E_.T
+                edsim[:, ~self.has_description_] = 0.0
+                feats.append(edsim)
+        rel = []
+        for f in feats:
+            top = f.max(axis=1, keepdims=True)
+            rel.append(f - top)
+            rel.append((f >= top).astype(np.float32))
+        npos = self.n_pos_.astype(np.float32)
+        m = float(len(self.seed_Y_))
+        prior = np.log((npos + 0.5) / (m + 1.0))
+        lognpos = np.log1p(npos)
+        const = [
+            np.broadcast_to(prior, (n, T)),
+            np.broadcast_to(lognpos, (n, T)),
+            np.broadcast_to(self.has_description_.astype(np.float32), (n, T)),
+        ]
+        # interactions: how much to trust neighbours / classifier vs description
+        inter = [kmax * lognpos[None, :], ovr * lognpos[None, :] / 3.0]
+        if self.use_descriptions:
+            inter.append(feats[3] / (1.0 + lognpos[None, :]))
+        # the answer's overall fit to any theme (helps "none")
+        best = [np.broadcast_to(f.max(axis=1, keepdims=True), (n, T)) for f in feats[:2]]
+        cols = [*feats, *rel, *const, *inter, *best]
+        if stance is not None and self.side_ is not None:
+            same_side = (stance @ self.side_.T).astype(np.float32)  # P(answer on theme's side)
+            purity = np.broadcast_to(self.side_.max(1).astype(np.float32), (n, T))
+            cols += [same_side, same_side * purity, same_side - same_side.max(1, keepdims=True)]
+        return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=2).reshape(
+            n * T, len(cols)
+        )
+
+    def _new_pair_model(self) -> Any:
+        return _ScaledLogistic(C=self.pair_C)
+
+    def _tune_thresholds(self, Y: np.ndarray, P: np.ndarray) -> None:
+        T = Y.shape[1]
+        best = (-1.0, 0.5)
+        for g in _GRID:
+            s = _sample_f1_matrix(Y, g <= P).mean()
+            if s > best[0] + 1e-9:
+                best = (s, float(g))
+        g = best[1]
+        thr = np.full(T, g)
+        self.fallback_threshold_ = 1.0
+        # coordinate ascent on per-theme thresholds, then the top-1 fallback
+        # (an answer passing no threshold gets its best theme if that is >= fallback)
+        Yb = Y.astype(bool)
+        ng = Yb.sum(1)
+        top = P.argmax(1) if T else np.zeros(len(P), dtype=int)
+        top_p = P[np.arange(len(P)), top] if T else np.zeros(len(P))
+        top_gold = Yb[np.arange(len(P)), top] if T else np.zeros(len(P), dtype=bool)
+        grid = _GRID[None, :]
+        for _ in range(2):
+            fb = top_p >= self.fallback_threshold_
+            B = thr[None, :] <= P
+            for j in range(T):
+                if self.n_pos_[j] == 0:
+                    continue
+                others = B.copy()
+                others[:, j] = False
+                np_o = others.sum(1)
+                tp_o = (others & Yb).sum(1)
+                pj = P[:, j][:, None] >= grid  # rows x grid
+                yj = Yb[:, j][:, None]
+                empty = (np_o == 0)[:, None]
+                tp = np.where(
+                    empty,
+                    np.where(pj, yj, (fb & top_gold)[:, None]),
+                    tp_o[:, None] + (pj & yj),
+                )
+                npred = np.where(empty, np.where(pj, 1, fb[:, None]), np_o[:, None] + pj)
+                denom = ng[:, None] + npred
+                f1 = np.where(denom == 0, 1.0, 2.0 * tp / np.maximum(denom, 1)).mean(0)
+                best_f1 = f1.max()
+                cands = _GRID[f1 >= best_f1 - 1e-9]
+                thr[j] = cands[np.argmin(np.abs(cands - g))]
+                B[:, j] = P[:, j] >= thr[j]
+            fb_best = (-1.0, 1.0)
+            for f in [*list(_GRID), 1.0]:
+                s = _sample_f1_matrix(Y, self._apply(P, thr, f)).mean()
+                if s > fb_best[0] + 1e-9:
+                    fb_best = (s, float(f))
+            self.fallback_threshold_ = fb_best[1]
+        w = self.n_pos_ / (self.n_pos_ + self.shrinkage)
+        thr = w * thr + (1 - w) * g
+        self.global_threshold_ = g
+        self.thresholds_ = np.clip(thr, 0.01, 0.99)
+
+    @staticmethod
+    def _apply(P: np.ndarray, thr: np.ndarray, fallback: float) -> np.ndarray:
+        B = thr[None, :] <= P
+        if fallback < 1.0 and P.shape[1]:
+            empty = ~B.any(1)
+            top = P.argmax(1)
+            ok = empty & (P[np.arange(len(P)), top] >= fallback)
+            B[np.flatnonzero(ok), top[ok]] = True
+        return B
+
+    def _decide(self, P: np.ndarray) -> np.ndarray:
+        if self.decision == "expected_f1":
+            return _expected_f1_decode(P)
+        return self._apply(P, self.thresholds_, self.fallback_threshold_)
+
+
+def _expected_f1_decode(P: np.ndarray) -> np.ndarray:
+    """Per answer, the top-k set (k = 0..K) with the highest expected F1 under
+    independent theme probabilities (approximation of Jansche/Nan et al.)."""
+    n, T = P.shape
+    B = np.zeros((n, T), dtype=bool)
+    if T == 0:
+        return B
+    order = np.argsort(-P, axis=1)
+    Ps = np.take_along_axis(P, order, axis=1)
+    total = P.sum(1)
+    p_empty = np.prod(1 - P, axis=1)
+    csum = np.cumsum(Ps, axis=1)
+    ks = np.arange(1, T + 1)[None, :]
+    ef1 = 2 * csum / (ks + total[:, None])
+    best_k = ef1.argmax(1) + 1
+    best_v = ef1.max(1)
+    for i in range(n):
+        if best_v[i] > p_empty[i]:
+            B[i, order[i, : best_k[i]]] = True
+    return B
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+class _ScaledLogistic:
+    """StandardScaler + LogisticRegression (kept tiny and picklable)."""
+
+    def __init__(self, C: float = 1.0) -> None:
+        self.C = C
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> _ScaledLogistic:
+        self.scaler_ = StandardScaler().fit(X)
+        self.lr_ = LogisticRegression(C=self.C, max_iter=1000).fit(self.scaler_.transform(X), y)
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.lr_.predict_proba(self.scaler_.transform(X))
+
+
+class _ConstantModel:
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> _ConstantModel:
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return np.column_stack([np.full(len(X), 1 - self.p), np.full(len(X), self.p)])
+
+
+# ----------------------------------------------------------------- stance
+class StanceClassifier(ClassifierMixin, BaseEstimator):
+    """Position from text (e.g. AGREE / DISAGREE), trained on answers that have both.
+
+    A word + char TF-IDF logistic regression, optionally stacked with theme
+    probabilities: pass ``theme_proba`` (from a ThemeCoder fitted on the same
+    seed, columns in its classes_) and ``theme_labels`` (the seed's gold label
+    sets) to ``fit``, and ``theme_proba`` to ``predict``. The theme -> position
+    association is learned from the seed; themes that carry a side then vote.
+    """
+
+    def __init__(self, C: float = 4.0, cv: int = 5, random_state: int | None = 0) -> None:
+        self.C = C
+        self.cv = cv
+        self.random_state = random_state
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: Sequence[str],
+        theme_proba: np.ndarray | None = None,
+        theme_labels: Sequence[Iterable[str]] | None = None,
+        theme_classes: Sequence[str] | None = None,
+        unlabelled_texts: Sequence[str] | None = None,
+    ) -> StanceClassifier:
+        texts = [str(t) for t in texts]
+        y_arr = np.asarray([str(v) for v in y], dtype=object)
+        self.classes_ = np.unique(y_arr)
+        corpus = texts + list(unlabelled_texts or [])
+        self.featurizer_ = TextFeaturizer().fit(corpus)
+        X = self.featurizer_.transform(texts)
+        if len(self.classes_) < 2:
+            self.text_model_ = None
+            self.stack_ = None
+            return self
+        self.text_model_ = LogisticRegression(
+            C=self.C,
+            class_weight="balanced",
+            solver="liblinear" if len(self.classes_) == 2 else "lbfgs",
+            max_iter=1000,
+        )
+        self.stack_ = None
+        self.theme_assoc_ = None
+        if theme_proba is not None and theme_labels is not None and theme_classes is not None:
+            # P(position | theme) from the seed's gold codes, smoothed towards the base rate
+            cls_index = {c: i for i, c in enumerate(theme_classes)}
+            T = len(theme_classes)
+            counts = np.zeros((T, len(self.classes_)))
+            for labs, pos in zip(theme_labels, y_arr, strict=True):
+                k = int(np.searchsorted(self.classes_, pos))
+                for lab in labs:
+                    if lab in cls_index:
+                        counts[cls_index[lab], k] += 1
+            base = np.array([(y_arr == c).mean() for c in self.classes_])
+            self.theme_assoc_ = (counts + 2 * base) / (counts.sum(1, keepdims=True) + 2)
+            # out-of-fold text scores for the stacker
+            n_splits = min(self.cv, int(min((y_arr == c).sum() for c in self.classes_)))
+            oof = np.zeros((len(texts), len(self.classes_)))
+            if n_splits >= 2:
+                skf = StratifiedKFold(
+                    n_splits=n_splits, shuffle=True, random_state=self.random_state
+                )
+                for tr, te in skf.split(np.zeros(len(texts)), y_arr):
+                    m = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000)
+                    m.fit(X[tr], y_arr[tr])
+                    oof[te] = m.predict_proba(X[te])
+                Z = self._stack_features(oof, np.asarray(theme_proba))
+                self.stack_ = LogisticRegression(C=1.0, max_iter=1000).fit(Z, y_arr)
+        self.text_model_.fit(X, y_arr)
+        return self
+
+    def _stack_features(self, text_p: np.ndarray, theme_proba: np.ndarray) -> np.ndarray:
+        assert self.theme_assoc_ is not None
+        w = theme_proba / np.maximum(theme_proba.sum(1, keepdims=True), 1e-6)
+        theme_vote = w @ self.theme_assoc_
+        conf = theme_proba.max(1, keepdims=True)
+        return np.hstack([_logit(text_p), _logit(theme_vote), _logit(theme_vote) * conf])
+
+    def predict_proba(
+        self, texts: Sequence[str], theme_proba: np.ndarray | None = None
+    ) -> np.ndarray:
+        if not hasattr(self, "classes_"):
+            raise RuntimeError("StanceClassifier is not fitted; call fit first")
+        if self.text_model_ is None:
+            return np.ones((len(texts), 1))
+        X = self.featurizer_.transform([str(t) for t in texts])
+        p = self.text_model_.predict_proba(X)
+        if self.stack_ is not None and theme_proba is not None:
+            return self.stack_.predict_proba(self._stack_features(p, np.asarray(theme_proba)))
+        return p
+
+    def predict(self, texts: Sequence[str], theme_proba: np.ndarray | None = None) -> np.ndarray:
+        P = self.predict_proba(texts, theme_proba)
+        return self.classes_[P.argmax(1)]

@@ -1,0 +1,192 @@
+"""Text features for theme coding: word + character n-gram TF-IDF, optional static
+embeddings from a package that ships its weights, and similarity helpers.
+
+Everything here runs offline. The embedding backend (``wordllama``) is optional:
+it is used only when asked for and installed, loads its weights from its own
+package folder, and never downloads anything.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+_WS = re.compile(r"\s+")
+_PLACEHOLDER = re.compile(r"\b[xX]{3,}\b")  # "XXXX" redaction marks in some sources
+
+
+def normalise(text: str) -> str:
+    """Lower-case, NFKC, typographic quotes to ASCII, collapse whitespace."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    text = _PLACEHOLDER.sub(" ", text)
+    return _WS.sub(" ", text).strip().lower()
+
+
+def normalise_all(texts: Iterable[str]) -> list[str]:
+    return [normalise(t) for t in texts]
+
+
+class EmbeddingUnavailable(RuntimeError):
+    """The requested embedding backend is not installed or cannot load offline."""
+
+
+@lru_cache(maxsize=4)
+def _load_wordllama(dim: int) -> Any:
+    try:
+        from pathlib import Path
+
+        import wordllama
+        from wordllama import WordLlama
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise EmbeddingUnavailable(
+            "embedding='wordllama' needs the optional package wordllama"
+        ) from exc
+    # the wheel ships weights and tokenizer: load from the package folder, never download
+    return WordLlama.load(dim=dim, cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+
+
+def embed(texts: Sequence[str], backend: str, dim: int = 256) -> np.ndarray:
+    """L2-normalised dense embeddings, float32, shape (n, dim)."""
+    if backend != "wordllama":
+        raise ValueError(f"unknown embedding backend {backend!r}")
+    model = _load_wordllama(dim)
+    if not texts:
+        return np.zeros((0, dim), dtype=np.float32)
+    vecs = np.asarray(model.embed(list(texts), norm=True), dtype=np.float32)
+    return vecs
+
+
+def embedding_available(backend: str = "wordllama") -> bool:
+    try:
+        _load_wordllama(256)
+    except (EmbeddingUnavailable, FileNotFoundError, OSError):
+        return False
+    return True
+
+
+_TOKEN = re.compile(r"\b\w[\w']*\b")
+
+
+class WordPrefixAnalyzer:
+    """Tokens, word n-grams and truncated-word "stems" (first ``prefix_len``
+    characters of longer words, marked with ``~``): a cheap stand-in for
+    lemmas and char n-grams ("uniforms" and "uniformity" share "unifo~")."""
+
+    def __init__(self, ngram_range: tuple[int, int] = (1, 2), prefix_len: int = 5) -> None:
+        self.ngram_range = ngram_range
+        self.prefix_len = prefix_len
+
+    def __call__(self, doc: str) -> list[str]:
+        toks = _TOKEN.findall(doc)
+        lo, hi = self.ngram_range
+        out = list(toks) if lo <= 1 else []
+        for n in range(max(lo, 2), hi + 1):
+            out += [" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1)]
+        k = self.prefix_len
+        if k:
+            out += [t[:k] + "~" for t in toks if len(t) > k]
+        return out
+
+
+class TextFeaturizer(TransformerMixin, BaseEstimator):
+    """Word n-gram (+ truncated-word stems) TF-IDF and, optionally, character
+    n-gram TF-IDF (slower: ~5x), each block L2-normalised and weighted so that
+    the dot product of two rows is the weighted mean of the block cosines.
+
+    Fit it on every text available (seed, uncoded answers and theme
+    descriptions): it learns only the vocabulary and IDF, never labels.
+    """
+
+    def __init__(
+        self,
+        word_ngrams: tuple[int, int] = (1, 2),
+        char_ngrams: tuple[int, int] = (3, 5),
+        char_weight: float = 0.0,
+        prefix_len: int = 5,
+        min_df: int = 1,
+        max_features: int | None = 200_000,
+    ) -> None:
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.char_weight = char_weight
+        self.prefix_len = prefix_len
+        self.min_df = min_df
+        self.max_features = max_features
+
+    def fit(self, texts: Sequence[str], y: Any = None) -> TextFeaturizer:
+        self._fit_normalised(normalise_all(texts))
+        return self
+
+    def _fit_normalised(self, docs: list[str], transform: bool = False) -> sp.csr_matrix | None:
+        word = TfidfVectorizer(
+            analyzer=WordPrefixAnalyzer(self.word_ngrams, self.prefix_len),
+            min_df=self.min_df,
+            sublinear_tf=True,
+            max_features=self.max_features,
+            dtype=np.float32,
+        )
+        w = word.fit_transform(docs)
+        self.word_ = word
+        self.char_ = None
+        c = None
+        if self.char_weight > 0:
+            char = TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=self.char_ngrams,
+                min_df=self.min_df,
+                sublinear_tf=True,
+                max_features=self.max_features,
+                dtype=np.float32,
+            )
+            c = char.fit_transform(docs)
+            self.char_ = char
+        self.n_word_features_ = len(self.word_.vocabulary_)
+        if not transform:
+            return None
+        return self._stack(normalize(w), None if c is None else normalize(c))
+
+    def fit_transform(self, texts: Sequence[str], y: Any = None, **fit_params: Any) -> Any:
+        """Fit and transform in one pass over the texts."""
+        return self._fit_normalised(normalise_all(texts), transform=True)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        docs = normalise_all(texts)
+        return self._transform_normalised(docs)
+
+    def _transform_normalised(self, docs: list[str]) -> sp.csr_matrix:
+        return self._combine(normalize(self.word_.transform(docs)), docs)
+
+    def _combine(self, w: sp.spmatrix, docs: list[str]) -> sp.csr_matrix:
+        c = None if self.char_ is None else normalize(self.char_.transform(docs))
+        return self._stack(w, c)
+
+    def _stack(self, w: sp.spmatrix, c: sp.spmatrix | None) -> sp.csr_matrix:
+        if c is None:
+            return sp.csr_matrix(w)
+        a = float(np.sqrt(1.0 - self.char_weight))
+        b = float(np.sqrt(self.char_weight))
+        return sp.hstack([w * a, c * b], format="csr")
+
+    def feature_names(self) -> np.ndarray:
+        names = list(self.word_.get_feature_names_out())
+        if self.char_ is not None:
+            names += [f"[char]{n}" for n in self.char_.get_feature_names_out()]
+        return np.asarray(names, dtype=object)
+
+
+def cosine(a: sp.spmatrix | np.ndarray, b: sp.spmatrix | np.ndarray) -> np.ndarray:
+    """Dense cosine matrix between L2-normalised rows of ``a`` and ``b``."""
+    out = a @ b.T
+    if sp.issparse(out):
+        out = out.toarray()
+    return np.asarray(out, dtype=np.float32)

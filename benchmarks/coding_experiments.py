@@ -1,0 +1,274 @@
+"""Measure theme-coding and stance variants on a dataset in the Consult/ThemeFinder
+evaluation layout, without a database.
+
+    uv run python benchmarks/coding_experiments.py DATASET_DIR --seed-fraction 0.2 --seed 0
+
+For each question part a seeded random ``seed_fraction`` of the answers is the
+"hand-coded seed": only its gold labels (and positions) are used for training
+and threshold tuning; the other answers are predicted and scored. Prints JSON:
+sample-averaged, micro and macro F1, stance accuracy, and fit / predict /
+end-to-end answers per second (single thread) for every variant.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")  # answers per second *per core*
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from analysis.coding import (  # noqa: E402
+    StanceClassifier,
+    ThemeCoder,
+    micro_macro_f1,
+    sample_f1,
+)
+from analysis.features import embedding_available  # noqa: E402
+
+
+@dataclass
+class Part:
+    name: str
+    question: str
+    ids: list[int]
+    texts: list[str]
+    labels: list[list[str]]
+    themes: dict[str, str]
+    positions: list[str | None] = field(default_factory=list)
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def load_layout(root: Path) -> list[Part]:
+    inputs = root / "inputs"
+    dates = sorted(p for p in (root / "outputs" / "mapping").iterdir() if p.is_dir())
+    if not dates:
+        raise SystemExit(f"no outputs/mapping/<date> in {root}")
+    out_dir = dates[-1]
+    parts = []
+    qdirs = sorted(
+        (p for p in inputs.iterdir() if p.is_dir() and p.name.startswith("question_part_")),
+        key=lambda p: int(p.name.rsplit("_", 1)[1]),
+    )
+    for qdir in qdirs:
+        q = json.loads((qdir / "question.json").read_text(encoding="utf-8"))
+        responses = _jsonl(qdir / "responses.jsonl")
+        mdir = out_dir / qdir.name
+        gold = {r["response_id"]: list(r["labels"]) for r in _jsonl(mdir / "mapping.jsonl")}
+        themes = {
+            t["topic_id"]: t.get("topic") or t.get("topic_label", "")
+            for t in json.loads((mdir / "themes.json").read_text(encoding="utf-8"))
+        }
+        pos: dict[Any, str] = {}
+        if (mdir / "sentiment.jsonl").exists():
+            pos = {r["response_id"]: r["position"] for r in _jsonl(mdir / "sentiment.jsonl")}
+        rows = [r for r in responses if r["response_id"] in gold]
+        parts.append(
+            Part(
+                name=qdir.name,
+                question=q.get("question_text", ""),
+                ids=[r["response_id"] for r in rows],
+                texts=[r["response"] or "" for r in rows],
+                labels=[gold[r["response_id"]] for r in rows],
+                themes=themes,
+                positions=[pos.get(r["response_id"]) for r in rows],
+            )
+        )
+    return parts
+
+
+def split_seed(n: int, fraction: float, seed: int, part_no: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng([seed, part_no])
+    perm = rng.permutation(n)
+    k = max(1, round(fraction * n))
+    return np.sort(perm[:k]), np.sort(perm[k:])
+
+
+# ------------------------------------------------------------------ variants
+def _baseline(texts, labels, themes, unlabelled, positions=None):  # type: ignore[no-untyped-def]
+    """Plain TF-IDF (word 1-2) + one-vs-rest logistic regression, threshold 0.5."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts)
+    mlb = MultiLabelBinarizer().fit(labels)
+    Y = mlb.transform(labels)
+    keep = (Y.sum(0) > 0) & (Y.sum(0) < len(Y))
+
+    class M:
+        def predict(self, new):  # type: ignore[no-untyped-def]
+            if not keep.any():
+                return [[] for _ in new]
+            P = clf.predict_proba(vec.transform(new))
+            cls = mlb.classes_[keep]
+            return [[str(c) for c, p in zip(cls, row, strict=True) if p >= 0.5] for row in P]
+
+    clf = None
+    if keep.any():
+        clf = OneVsRestClassifier(LogisticRegression(max_iter=1000)).fit(
+            vec.transform(texts), Y[:, keep]
+        )
+    return M()
+
+
+def _coder(use_positions: bool = True, **params: Any) -> Callable[..., Any]:
+    def make(texts, labels, themes, unlabelled, positions=None):  # type: ignore[no-untyped-def]
+        return ThemeCoder(**params).fit(
+            texts,
+            labels,
+            theme_descriptions=themes,
+            unlabelled_texts=unlabelled,
+            positions=positions if use_positions else None,
+        )
+
+    return make
+
+
+VARIANTS: dict[str, Callable[..., Any]] = {
+    "baseline_tfidf_lr": _baseline,
+    "ovr_tuned": _coder(model="ovr"),
+    "pairwise": _coder(),
+    "pairwise_no_positions": _coder(use_positions=False),
+    "pairwise_no_descriptions": _coder(use_descriptions=False),
+    "pairwise_expected_f1": _coder(decision="expected_f1"),
+    "pairwise_char_ngrams": _coder(char_weight=0.5),
+    "pairwise_wordllama": _coder(embedding="wordllama"),
+}
+
+
+def run_variant(name: str, parts: list[Part], fraction: float, seed: int) -> dict[str, Any]:
+    make = VARIANTS[name]
+    gold_all: list[list[str]] = []
+    pred_all: list[list[str]] = []
+    stance_text_ok = stance_stack_ok = stance_n = 0
+    fit_s = pred_s = 0.0
+    n_seed = n_eval = 0
+    stance_parts = 0
+    for part_no, part in enumerate(parts, start=1):
+        seed_idx, eval_idx = split_seed(len(part.texts), fraction, seed, part_no)
+        tr_texts = [part.texts[i] for i in seed_idx]
+        tr_labels = [part.labels[i] for i in seed_idx]
+        ev_texts = [part.texts[i] for i in eval_idx]
+        t0 = time.perf_counter()
+        tr_pos = [part.positions[i] for i in seed_idx]
+        model = make(tr_texts, tr_labels, part.themes, ev_texts, tr_pos)
+        t1 = time.perf_counter()
+        if isinstance(model, ThemeCoder):
+            proba = model.predict_proba(ev_texts)
+            pred = model.decode(proba)
+        else:
+            proba = None
+            pred = model.predict(ev_texts)
+        t2 = time.perf_counter()
+        fit_s += t1 - t0
+        pred_s += t2 - t1
+        n_seed += len(seed_idx)
+        n_eval += len(eval_idx)
+        gold_all += [[f"{part.name}:{lab}" for lab in part.labels[i]] for i in eval_idx]
+        pred_all += [[f"{part.name}:{lab}" for lab in p] for p in pred]
+
+        # stance: seed answers that have a position
+        have = [i for i in seed_idx if part.positions[i]]
+        ev_have = [k for k, i in enumerate(eval_idx) if part.positions[i]]
+        if have and ev_have and len({part.positions[i] for i in have}) > 1:
+            stance_parts += 1
+            y = [str(part.positions[i]) for i in have]
+            s_texts = [part.texts[i] for i in have]
+            t3 = time.perf_counter()
+            sc = StanceClassifier()
+            if isinstance(model, ThemeCoder):
+                seed_pos = {int(i): k for k, i in enumerate(seed_idx)}
+                oof = model.oof_proba_[[seed_pos[int(i)] for i in have]]
+                sc.fit(
+                    s_texts,
+                    y,
+                    theme_proba=oof,
+                    theme_labels=[part.labels[i] for i in have],
+                    theme_classes=list(model.classes_),
+                    unlabelled_texts=ev_texts,
+                )
+            else:
+                sc.fit(s_texts, y, unlabelled_texts=ev_texts)
+            t4 = time.perf_counter()
+            ev_t = [ev_texts[k] for k in ev_have]
+            gold_pos = np.asarray([part.positions[eval_idx[k]] for k in ev_have], dtype=object)
+            p_text = sc.predict(ev_t)
+            p_stack = sc.predict(ev_t, theme_proba=proba[ev_have] if proba is not None else None)
+            t5 = time.perf_counter()
+            fit_s += t4 - t3
+            pred_s += t5 - t4
+            stance_text_ok += int((p_text == gold_pos).sum())
+            stance_stack_ok += int((p_stack == gold_pos).sum())
+            stance_n += len(ev_have)
+    micro, macro = micro_macro_f1(gold_all, pred_all)
+    total = n_seed + n_eval
+    return {
+        "sample_f1": round(sample_f1(gold_all, pred_all), 4),
+        "micro_f1": round(micro, 4),
+        "macro_f1": round(macro, 4),
+        "stance_accuracy_text": round(stance_text_ok / stance_n, 4) if stance_n else None,
+        "stance_accuracy": round(stance_stack_ok / stance_n, 4) if stance_n else None,
+        "n_seed": n_seed,
+        "n_eval": n_eval,
+        "fit_seconds": round(fit_s, 3),
+        "predict_seconds": round(pred_s, 3),
+        "fit_answers_per_s": round(n_seed / fit_s, 1),
+        "predict_answers_per_s": round(n_eval / pred_s, 1),
+        "end_to_end_answers_per_s": round(total / (fit_s + pred_s), 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dataset", type=Path)
+    ap.add_argument("--seed-fraction", type=float, default=0.2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help=f"comma-separated subset of: {', '.join(VARIANTS)}",
+    )
+    args = ap.parse_args(argv)
+    parts = load_layout(args.dataset)
+    names = [v.strip() for v in args.variants.split(",") if v.strip()]
+    result: dict[str, Any] = {
+        "dataset": str(args.dataset),
+        "seed_fraction": args.seed_fraction,
+        "seed": args.seed,
+        "parts": len(parts),
+        "answers": sum(len(p.texts) for p in parts),
+        "variants": {},
+    }
+    for name in names:
+        if name not in VARIANTS:
+            raise SystemExit(f"unknown variant {name}")
+        if "wordllama" in name and not embedding_available("wordllama"):
+            result["variants"][name] = {"skipped": "wordllama not installed"}
+            continue
+        result["variants"][name] = run_variant(name, parts, args.seed_fraction, args.seed)
+        print(f"{name}: {result['variants'][name]}", file=sys.stderr, flush=True)
+    json.dump(result, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

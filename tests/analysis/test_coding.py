@@ -1,0 +1,199 @@
+"""ThemeCoder / StanceClassifier: estimator contract and learning on a synthetic problem."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from analysis.coding import StanceClassifier, ThemeCoder, micro_macro_f1, sample_f1
+
+THEMES = {
+    "COST": "Cost: the proposal is too expensive, prices, fees and taxes people cannot afford",
+    "SAFE": "Safety: risk of harm, danger, accidents and protecting people's safety",
+    "PRIV": "Privacy: personal data, surveillance, sharing information without consent",
+}
+PHRASES = {
+    "COST": [
+        "it is far too expensive",
+        "the fees are too high for families",
+        "people cannot afford the extra tax",
+        "prices will go up for everyone",
+        "the cost to taxpayers is huge",
+    ],
+    "SAFE": [
+        "it puts children in danger",
+        "there is a real risk of accidents",
+        "this is unsafe and people will get hurt",
+        "the safety of pedestrians matters",
+        "it increases the risk of harm",
+    ],
+    "PRIV": [
+        "my personal data should stay private",
+        "this is surveillance by the state",
+        "sharing my information without consent is wrong",
+        "nobody asked for my data to be collected",
+        "privacy must be protected",
+    ],
+}
+FILLER = [
+    "I have lived here for twenty years",
+    "thank you for asking",
+    "no comment",
+    "I read the document carefully",
+    "see my earlier letter",
+]
+
+
+def make_data(n: int, seed: int) -> tuple[list[str], list[list[str]], list[str]]:
+    rng = np.random.default_rng(seed)
+    texts, labels, stances = [], [], []
+    for _ in range(n):
+        k = rng.choice([0, 1, 1, 2], p=[0.2, 0.35, 0.3, 0.15])
+        themes = sorted(rng.choice(list(PHRASES), size=k, replace=False).tolist())
+        parts = [str(rng.choice(PHRASES[t])) for t in themes]
+        parts.append(str(rng.choice(FILLER)))
+        rng.shuffle(parts)
+        oppose = bool(rng.random() < 0.5)
+        lead = "I oppose this plan." if oppose else "I support this plan."
+        texts.append(lead + " " + ". ".join(parts) + ".")
+        labels.append(themes)
+        stances.append("DISAGREE" if oppose else "AGREE")
+    return texts, labels, stances
+
+
+@pytest.fixture(scope="module")
+def data():  # type: ignore[no-untyped-def]
+    train = make_data(120, 1)
+    test = make_data(200, 2)
+    return train, test
+
+
+@pytest.fixture(scope="module")
+def fitted(data):  # type: ignore[no-untyped-def]
+    (texts, labels, stances), _ = data
+    return ThemeCoder(random_state=0).fit(
+        texts, labels, theme_descriptions=THEMES, positions=stances
+    )
+
+
+def test_params_and_clone() -> None:
+    est = ThemeCoder(C=2.0, n_neighbors=5, random_state=3)
+    params = est.get_params()
+    assert params["C"] == 2.0 and params["n_neighbors"] == 5 and params["random_state"] == 3
+    twin = clone(est)
+    assert twin.get_params() == params
+    assert not hasattr(twin, "classes_")
+    est.set_params(C=1.0)
+    assert est.C == 1.0
+    assert clone(StanceClassifier(C=3.0)).get_params()["C"] == 3.0
+
+
+def test_fit_returns_self_and_learned_attributes(data) -> None:  # type: ignore[no-untyped-def]
+    (texts, labels, _), _ = data
+    est = ThemeCoder()
+    assert est.fit(texts, labels, theme_descriptions=THEMES) is est
+    assert list(est.classes_) == sorted(THEMES)
+    for attr in ("thresholds_", "fallback_threshold_", "coef_", "featurizer_", "pair_model_"):
+        assert hasattr(est, attr)
+
+
+def test_deterministic_with_random_state(data) -> None:  # type: ignore[no-untyped-def]
+    (texts, labels, _), (test_texts, _, _) = data
+    a = ThemeCoder(random_state=7).fit(texts, labels, theme_descriptions=THEMES)
+    b = ThemeCoder(random_state=7).fit(texts, labels, theme_descriptions=THEMES)
+    np.testing.assert_array_equal(a.predict_proba(test_texts), b.predict_proba(test_texts))
+    assert a.predict(test_texts) == b.predict(test_texts)
+
+
+@pytest.mark.parametrize("model", ["pairwise", "ovr"])
+def test_learns_synthetic_problem(data, model: str) -> None:  # type: ignore[no-untyped-def]
+    (texts, labels, _), (test_texts, test_labels, _) = data
+    est = ThemeCoder(model=model).fit(texts, labels, theme_descriptions=THEMES)
+    pred = est.predict(test_texts)
+    assert sample_f1(test_labels, pred) > 0.85
+    micro, macro = micro_macro_f1(test_labels, pred)
+    assert micro > 0.85 and macro > 0.85
+
+
+def test_multilabel_including_none(fitted, data) -> None:  # type: ignore[no-untyped-def]
+    _, (test_texts, test_labels, _) = data
+    pred = fitted.predict(test_texts)
+    sizes = {len(p) for p in pred}
+    assert 0 in sizes and 2 in sizes
+    none_gold = [i for i, g in enumerate(test_labels) if not g]
+    assert np.mean([pred[i] == [] for i in none_gold]) > 0.7
+    P = fitted.predict_proba(test_texts)
+    assert P.shape == (len(test_texts), 3)
+    assert ((P >= 0) & (P <= 1)).all()
+
+
+def test_thresholds_inside_unit_interval(fitted) -> None:  # type: ignore[no-untyped-def]
+    assert fitted.thresholds_.shape == (3,)
+    assert ((fitted.thresholds_ > 0) & (fitted.thresholds_ < 1)).all()
+    assert 0 < fitted.global_threshold_ < 1
+
+
+def test_explain_gives_evidence(fitted) -> None:  # type: ignore[no-untyped-def]
+    ev = fitted.explain("I oppose this plan. It is far too expensive and the fees are too high.")
+    assert ev["labels"] == ["COST"]
+    top = ev["themes"][0]
+    assert top["theme"] == "COST" and top["selected"]
+    assert 0 < top["threshold"] < 1
+    terms = [t for t, _ in top["terms"]]
+    assert any(w in " ".join(terms) for w in ("expensive", "fees", "high"))
+    assert top["examples"] and all("text" in e and "similarity" in e for e in top["examples"])
+    assert any(t for t, _ in top["description_terms"])
+
+
+def test_most_informative_and_uncertainty(fitted, data) -> None:  # type: ignore[no-untyped-def]
+    _, (test_texts, _, _) = data
+    idx = fitted.most_informative(test_texts, k=10)
+    assert len(idx) == 10 and len(set(idx)) == 10
+    u = fitted.uncertainty(test_texts)
+    assert u.shape == (len(test_texts),)
+    assert u[idx[0]] == pytest.approx(u.max())
+
+
+def test_zero_shot_theme_from_description(data) -> None:  # type: ignore[no-untyped-def]
+    (texts, labels, _), _ = data
+    # drop PRIV from the seed codes: it is known only from its description
+    est = ThemeCoder().fit(
+        texts, [[lab for lab in s if lab != "PRIV"] for s in labels], theme_descriptions=THEMES
+    )
+    assert "PRIV" in list(est.classes_)
+    assert est.predict_proba(["I oppose this plan. No comment."]).shape == (1, 3)
+
+
+def test_stance_classifier(fitted, data) -> None:  # type: ignore[no-untyped-def]
+    (texts, labels, stances), (test_texts, _, test_stances) = data
+    sc = StanceClassifier().fit(texts, stances)
+    assert list(sc.classes_) == ["AGREE", "DISAGREE"]
+    acc = float(np.mean(sc.predict(test_texts) == np.asarray(test_stances)))
+    assert acc > 0.9
+    stacked = StanceClassifier().fit(
+        texts,
+        stances,
+        theme_proba=fitted.oof_proba_,
+        theme_labels=labels,
+        theme_classes=list(fitted.classes_),
+    )
+    pred = stacked.predict(test_texts, theme_proba=fitted.predict_proba(test_texts))
+    assert float(np.mean(pred == np.asarray(test_stances))) > 0.9
+
+
+def test_sample_f1_definition() -> None:
+    assert sample_f1([[], ["A"]], [[], ["A"]]) == 1.0
+    assert sample_f1([[]], [["A"]]) == 0.0
+    assert sample_f1([["A", "B"]], [["A"]]) == pytest.approx(2 / 3)
+
+
+def test_analysis_does_not_import_app() -> None:
+    code = (
+        "import sys, analysis.coding, analysis.features; "
+        "assert not [m for m in sys.modules if m == 'app' or m.startswith('app.')]"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

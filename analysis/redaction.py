@@ -6,12 +6,15 @@ typed placeholder (``[EMAIL]``, ``[PHONE]``, ``[POSTCODE]``, ``[NI_NUMBER]``,
 ``[URL]``, ``[NAME]``). The raw text is never modified; :class:`Redaction`
 carries the redacted text and the spans, which point into the ORIGINAL text.
 
-The default path is pure precompiled regular expressions plus cheap pre-checks
-(no spaCy), so a typical 300-character answer costs a few microseconds. A
-trained spaCy pipeline (``en_core_web_sm``) adds PERSON entities only when it is
-installed and ``use_ner=True``; nothing is ever downloaded.
+Speed: the default path is precompiled regular expressions and plain string
+searches, no spaCy. Every pattern starts with a literal or a small character
+set (``@``, a digit, ``+``, ``Mr`` ...) so that the regex engine can skip
+through the text quickly; word boundaries are checked in Python on the few
+candidates. A typical 300-character answer costs tens of microseconds. A
+trained spaCy pipeline (``en_core_web_sm``) adds PERSON entities only when it
+is installed and ``use_ner=True``; nothing is ever downloaded.
 
-Decisions (documented here because the design leaves them open):
+Decisions (the design leaves these open):
 
 * URLs: a URL is redacted when it has a path, query or fragment (anything after
   the host other than a bare ``/``), because that is where personal pages live
@@ -20,21 +23,28 @@ Decisions (documented here because the design leaves them open):
   people. URLs on public-sector hosts (``*.gov.uk``, ``*.parliament.uk``,
   ``*.nhs.uk``, ``legislation.gov.uk`` ...) are kept even with a path, since
   respondents cite legislation and guidance, unless they carry a query string,
-  ``@`` or ``~``.
-* Postcodes: all formats incl. ``GIR 0AA``, with or without the space, any
-  case; lowercase ordinals such as ``m1 1st`` are not postcodes.
+  ``@`` or ``~``. Social-media handles without a URL (``@jane_s``) are not
+  redacted.
+* Phones: UK numbers only: ``+44``, ``0044`` or trunk ``0`` prefix, 9 or 10
+  further digits (mobiles exactly 10), separated by spaces, dashes, dots or
+  brackets. Short codes (999, 111, 0800 fragments) are not numbers.
+* Postcodes: all formats incl. ``GIR 0AA``, with zero to two spaces, any case;
+  lowercase ordinals such as ``m1 1st`` are not postcodes.
 * NI numbers: two prefix letters obeying HMRC's rules (first letter not
   D F I Q U V, second not D F I O Q U V, not BG GB NK KN TN NT ZZ), six digits
-  in any grouping, suffix A-D. The suffix may be missing only when the prefix
-  is upper case. HMRC's own dummy ``QQ 12 34 56 C`` is therefore not matched.
+  grouped in pairs or threes (spaces or dashes), suffix A-D. The suffix may be missing
+  only when the prefix is upper case. HMRC's dummy ``QQ 12 34 56 C`` is
+  therefore not matched.
 * Names: metadata names (full name anywhere, case-insensitive; a first or last
-  name of 3+ letters alone when capitalised), a title (Mr, Dr, Cllr ...) with
-  the following 1-2 capitalised words (the title is part of the span), a
-  sign-off ("Kind regards, Jane Smith") at the end of a line, "My name is X",
-  "I am X Y" / "I'm X" when X is a known first name, and a known first name
-  followed by a capitalised surname. Names found by these rules are also
-  redacted where they recur elsewhere in the same text. Words such as
-  "Concerned", "Chancellor", "Council" or "Street" stop a name.
+  name of 3+ letters alone when capitalised in the text), a title (Mr, Dr,
+  Cllr ...) with the following 1-2 capitalised words (the title is part of the
+  span), a sign-off ("Kind regards, Jane Smith") ending a line, "My name is X",
+  "I am X Y" / "I'm X" when X is a known first name (or "I am X Y," with two
+  name-like words), a relation ("my neighbour Jane Smith"), and a known first
+  name followed by a capitalised surname. Names found by these rules are also
+  redacted where they recur in the same text. Words such as "Concerned",
+  "Chancellor", "Council" or "Street" stop a name. Names written entirely in
+  lower case are found only after "my name is" or from the metadata.
 """
 
 from __future__ import annotations
@@ -86,68 +96,64 @@ class Redaction:
     spans: tuple[Span, ...]
 
 
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _boundary_before(text: str, i: int) -> bool:
+    return i == 0 or not _is_word_char(text[i - 1])
+
+
+def _boundary_after(text: str, i: int) -> bool:
+    return i >= len(text) or not _is_word_char(text[i])
+
+
 # --------------------------------------------------------------------------
-# Structured identifiers
+# E-mail addresses
 # --------------------------------------------------------------------------
 
 _EMAIL_RE = re.compile(
-    r"(?<![\w.+'-])[A-Za-z0-9][\w.+'%-]*@"
+    r"[A-Za-z0-9][\w.+'%-]*@"
     r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 )
 _BRACKET_AT = r"(?:\[at\]|\(at\)|\{at\}|<at>)"
 _DOT = r"(?:\[dot\]|\(dot\)|\{dot\}|<dot>|[ \t]+dot[ \t]+|\.)"
 _SPELLED_DOT = r"(?:[ \t]+dot[ \t]+)"
 _TLD = r"(?:com|org|net|uk|ie|eu|io|me|info|gov|ac|co|edu)"
-# Obfuscated forms: "jane.smith [at] example [dot] org", "jane at example dot com".
+# Obfuscated forms, matched on the lower-cased text:
+# "jane.smith [at] example [dot] org", "jane at example dot com".
 _EMAIL_OBFUSCATED_RE = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][\w.+-]*"
-    rf"(?:[ \t]*{_BRACKET_AT}[ \t]*[A-Za-z0-9-]+(?:[ \t]*{_DOT}[ \t]*[A-Za-z0-9-]+)*?"
+    r"(?<![\w.+-])[a-z0-9][\w+-]*(?:(?:\.|\[dot\]|\(dot\)|\{dot\})[\w+-]+)*"
+    rf"(?:[ \t]*{_BRACKET_AT}[ \t]*[a-z0-9-]+(?:[ \t]*{_DOT}[ \t]*[a-z0-9-]+)*"
     rf"[ \t]*{_DOT}[ \t]*{_TLD}"
-    rf"|[ \t]+at[ \t]+[A-Za-z0-9-]+(?:{_SPELLED_DOT}[A-Za-z0-9-]+)*?{_SPELLED_DOT}{_TLD})\b",
-    re.IGNORECASE,
+    rf"|[ \t]+at[ \t]+[a-z0-9-]+(?:{_SPELLED_DOT}[a-z0-9-]+)*{_SPELLED_DOT}{_TLD})\b"
 )
 
-# UK phone numbers. The national significant number (NSN, without the trunk 0)
-# has 9 or 10 digits and starts with 1, 2, 3, 5, 7, 8 or 9; digits may be
-# separated by spaces, dashes, dots or a closing bracket.
-_PHONE_RE = re.compile(
-    r"(?<![\w+/])"
-    r"(?:(?:\+|00)[ \t]?44\)?[ \t.-]?(?:\([ \t]?0[ \t]?\)[ \t.-]?|0)?\(?|\(?0)"
-    r"[1-35789](?:[ \t.)-]{0,2}\d){8,9}"
-    r"(?![\d/])"
-)
-_NON_DIGIT_RE = re.compile(r"\D")
 
-# UK postcodes (outward code rules from the Royal Mail format) and GIR 0AA.
-_POSTCODE_RE = re.compile(
-    r"(?<![A-Za-z0-9])"
-    r"(?:GIR[ \t]?0AA"
-    r"|(?:[A-PR-UWYZ][0-9][0-9]?"
-    r"|[A-PR-UWYZ][0-9][A-HJKPSTUW]"
-    r"|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?"
-    r"|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])"
-    r"[ \t]?[0-9][ABD-HJLNP-UW-Z]{2})"
-    r"(?![A-Za-z0-9])",
-    re.IGNORECASE,
-)
-_ORDINAL_INWARD = frozenset({"st", "nd", "rd", "th"})
+def _email_spans(text: str, lowered: str, out: list[Span]) -> None:
+    if "@" in text:
+        for m in _EMAIL_RE.finditer(text):
+            start = m.start()
+            # the local part must not continue to the left (regex has no lookbehind)
+            if start and (text[start - 1].isalnum() or text[start - 1] in "._+'-"):
+                continue
+            out.append(Span(start, m.end(), EMAIL))
+    if "at]" in lowered or "at)" in lowered or "at}" in lowered or " dot " in lowered:
+        for m in _EMAIL_OBFUSCATED_RE.finditer(lowered):
+            out.append(Span(m.start(), m.end(), EMAIL))
 
-_NI_RE = re.compile(
-    r"(?<![A-Za-z0-9])"
-    r"([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z])[ \t-]?"
-    r"(\d{2})[ \t-]?(\d{2})[ \t-]?(\d{2})"
-    r"(?:[ \t-]?([A-D]))?"
-    r"(?![A-Za-z0-9])",
-    re.IGNORECASE,
-)
-_NI_BAD_PREFIXES = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
 
+# --------------------------------------------------------------------------
+# URLs
+# --------------------------------------------------------------------------
+
+_URL_TLDS = "com|org|net|uk|io|me|info|biz|eu|ie|us|co|tv|ly|app|dev|blog|site|online|page|gl"
+_URL_HINT_RE = re.compile(rf"https?://|www\.|\.(?:{_URL_TLDS})(?::[0-9]+)?/")
 _URL_RE = re.compile(
     r"(?:\b(?:https?://|www\.)[^\s<>\"'\[\]{}|\\^`]+"
     r"|(?<![\w@.\-/])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
-    r"(?:com|org|net|uk|io|me|info|biz|eu|ie|us|co|tv|ly|app|dev|blog|site|online|page|gl)"
-    r"(?::\d{2,5})?/[^\s<>\"'\[\]{}|\\^`]*)",
-    re.IGNORECASE,
+    rf"(?:{_URL_TLDS})"
+    r"(?::\d{2,5})?/[^\s<>\"'\[\]{}|\\^`]*)"
 )
 _URL_TRAILING = ".,;:!?'\")]}>"
 _PUBLIC_HOSTS = (
@@ -158,14 +164,154 @@ _PUBLIC_HOSTS = (
     "parliament.uk",
     "parliament.scot",
     "senedd.wales",
-    "niassembly.gov.uk",
     "nhs.uk",
     "police.uk",
     "europa.eu",
     "ico.org.uk",
     "ofcom.org.uk",
-    "ons.gov.uk",
 )
+
+
+def _url_is_personal(url: str) -> bool:
+    rest = url.split("://", 1)[1] if "://" in url else url
+    cut = len(rest)
+    for sep in "/?#":
+        i = rest.find(sep)
+        if 0 <= i < cut:
+            cut = i
+    host = rest[:cut].split("@")[-1].split(":")[0]
+    tail = rest[cut:]
+    if tail in ("", "/"):
+        return False
+    if any(host == h or host.endswith("." + h) for h in _PUBLIC_HOSTS):
+        return "?" in tail or "@" in tail or "~" in tail
+    return True
+
+
+def _url_spans(lowered: str, out: list[Span]) -> None:
+    # matched on the lower-cased text: same offsets, case-insensitive for free
+    if _URL_HINT_RE.search(lowered) is None:
+        return
+    for m in _URL_RE.finditer(lowered):
+        start = m.start()
+        url = m.group()
+        while url and url[-1] in _URL_TRAILING:
+            if url[-1] == ")" and url.count("(") >= url.count(")"):
+                break
+            url = url[:-1]
+        if _url_is_personal(url):
+            out.append(Span(start, start + len(url), URL))
+
+
+# --------------------------------------------------------------------------
+# Phone numbers, NI numbers, postcodes (all need digits)
+# --------------------------------------------------------------------------
+
+_DIGIT_RE = re.compile(r"[0-9]")
+
+# UK phone numbers. The national significant number (NSN, without the trunk 0)
+# has 9 or 10 digits and starts with 1, 2, 3, 5, 7, 8 or 9; digits may be
+# separated by spaces, dashes, dots or a closing bracket.
+_PHONE_RE = re.compile(
+    r"(?:\+[ \t]?44\)?[ \t.-]?(?:\([ \t]?0[ \t]?\)[ \t.-]?|0)?\(?"
+    r"|\(\+44\)[ \t.-]?(?:\([ \t]?0[ \t]?\)[ \t.-]?|0)?"
+    r"|0044[ \t.-]?(?:\([ \t]?0[ \t]?\)[ \t.-]?|0)?\(?"
+    r"|\(0|0)"
+    r"[1-35789](?:[ \t.)-]{0,2}[0-9]){8,9}"
+    r"(?![0-9/])"
+)
+_NON_DIGIT_RE = re.compile(r"[^0-9]")
+
+
+def _phone_spans(text: str, out: list[Span]) -> None:
+    for m in _PHONE_RE.finditer(text):
+        start = m.start()
+        value = m.group()
+        if start and (_is_word_char(text[start - 1]) or text[start - 1] in "+/."):
+            continue
+        digits = _NON_DIGIT_RE.sub("", value)
+        if value[0] == "+" or value.startswith("(+"):
+            nsn = digits[2:]
+        elif digits.startswith("0044"):
+            nsn = digits[4:]
+        else:
+            nsn = digits[1:]
+        if nsn.startswith("0"):  # "+44 (0)20 ..." keeps the trunk zero
+            nsn = nsn[1:]
+        if not 9 <= len(nsn) <= 10 or nsn[0] == "0":
+            continue
+        if nsn[0] == "7" and len(nsn) != 10:
+            continue
+        out.append(Span(start, m.end(), PHONE))
+
+
+# Candidates: six digits (any grouping); the prefix letters and the suffix are
+# checked in Python, which keeps the regex digit-anchored and fast.
+_NI_DIGITS_RE = re.compile(
+    r"[0-9][0-9](?:[ \t-]?[0-9][0-9][ \t-]?[0-9][0-9]|[0-9][ \t-][0-9][0-9][0-9])"
+)
+_NI_FIRST = frozenset("ABCEGHJKLMNOPRSTWXYZ")
+_NI_SECOND = frozenset("ABCEGHJKLMNPRSTWXYZ")
+_NI_BAD_PREFIXES = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
+_SEPARATORS = " \t-"
+
+
+def _ni_spans(text: str, out: list[Span]) -> None:
+    n = len(text)
+    for m in _NI_DIGITS_RE.finditer(text):
+        j, end = m.start(), m.end()
+        k = j - 1 if j and text[j - 1] in _SEPARATORS else j
+        if k < 2:
+            continue
+        prefix = text[k - 2 : k]
+        up = prefix.upper()
+        if up[0] not in _NI_FIRST or up[1] not in _NI_SECOND or up in _NI_BAD_PREFIXES:
+            continue
+        if not prefix.isascii() or not prefix.isalpha() or not _boundary_before(text, k - 2):
+            continue
+        if end < n and text[end].isdigit():
+            continue
+        # optional suffix A-D, after an optional separator
+        e = end + 1 if end < n and text[end] in _SEPARATORS else end
+        if e < n and text[e] in "ABCDabcd" and _boundary_after(text, e + 1):
+            out.append(Span(k - 2, e + 1, NI_NUMBER))
+        elif prefix.isupper() and _boundary_after(text, end):
+            out.append(Span(k - 2, end, NI_NUMBER))
+
+
+# Candidates are anchored on the first digit of the outward code (a letter must
+# precede it); the whole candidate is then checked against the strict format.
+_POSTCODE_CAND_RE = re.compile(
+    r"[0-9](?<=[A-Za-z][0-9])[0-9A-Za-z]?[ \t]{0,2}[0-9][A-Za-z]{2}(?![A-Za-z0-9])"
+)
+_POSTCODE_STRICT_RE = re.compile(
+    r"(?:[A-PR-UWYZ][0-9][0-9]?"
+    r"|[A-PR-UWYZ][0-9][A-HJKPSTUW]"
+    r"|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?"
+    r"|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])"
+    r"[ \t]{0,2}[0-9][ABD-HJLNP-UW-Z]{2}"
+)
+_GIR_RE = re.compile(r"(?<![A-Za-z0-9])[Gg][Ii][Rr][ \t]{0,2}0[Aa][Aa](?![A-Za-z0-9])")
+_ORDINAL_INWARD = frozenset({"st", "nd", "rd", "th"})
+
+
+def _postcode_spans(text: str, out: list[Span]) -> None:
+    for m in _POSTCODE_CAND_RE.finditer(text):
+        d = m.start()
+        s = d - 1
+        if s >= 1 and text[s - 1].isascii() and text[s - 1].isalpha():
+            s -= 1
+        if not _boundary_before(text, s):
+            continue
+        value = text[s : m.end()]
+        if value[-2:] in _ORDINAL_INWARD:  # "m1 1st": lowercase ordinal, not a postcode
+            continue
+        if _POSTCODE_STRICT_RE.fullmatch(value.upper()) is None:
+            continue
+        out.append(Span(s, m.end(), POSTCODE))
+    if "0" in text and ("GIR" in text or "gir" in text):
+        for m in _GIR_RE.finditer(text):
+            out.append(Span(m.start(), m.end(), POSTCODE))
 
 
 # --------------------------------------------------------------------------
@@ -175,51 +321,72 @@ _PUBLIC_HOSTS = (
 _RSQ = "\u2019"  # right single quotation mark, as in O\u2019Brien or I\u2019m
 _UP = "A-ZÀ-ÖØ-Þ"
 _LO = "a-zß-öø-ÿ"
-_NAME_WORD = rf"(?:Mc|Mac|O'|O{_RSQ}|D'|D{_RSQ}|De|Di|Le|La|Van|Von|Fitz)?[{_UP}][{_LO}]+(?:['{_RSQ}-][{_UP}][{_LO}]+)?"
-_INITIALS = rf"(?:[{_UP}]\.[ \t]?){{1,3}}"
-_TITLE = (
-    r"(?:Mrs|Mr|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Rev|Revd|Reverend|Cllr|Councillor"
-    r"|Lord|Lady|Baroness|Baron)"
+_NAME_WORD = (
+    rf"(?:Mc|Mac|O'|O{_RSQ}|D'|D{_RSQ}|De|Di|Le|La|Van|Von|Fitz)?"
+    rf"[{_UP}][{_LO}]+(?:['{_RSQ}-][{_UP}][{_LO}]+)?"
 )
+_INITIALS = rf"(?:[{_UP}]\.[ \t]?){{1,3}}"
+_TITLES = (
+    "Mrs|Mr|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Rev|Revd|Reverend|Cllr|Councillor"
+    "|Lord|Lady|Baroness|Baron"
+)
+_TITLE = rf"(?:{_TITLES})"
 # person: optional initials, then 1-3 name words
 _PERSON = rf"(?:{_INITIALS})?{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}}"
 
+# Title + 1-2 words. Literal-first (no leading \b): the boundary is checked in Python.
 _TITLE_RE = re.compile(
-    rf"\b{_TITLE}\.?[ \t]+(?P<p>(?:{_INITIALS})?{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
+    rf"{_TITLE}\.?[ \t]+(?P<p>(?:{_INITIALS})?{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
 )
 
-_SIGNOFF_PHRASE = (
-    r"(?i:(?:(?:with[ \t]+)?(?:kind|kindest|best|warm|warmest|many)[ \t]+"
-    r"(?:regards|wishes|thanks)"
-    r"|regards|yours[ \t]+(?:sincerely|faithfully|truly)|sincerely|faithfully"
-    r"|thanks(?:[ \t]+again)?|thank[ \t]+you|cheers|best|all[ \t]+the[ \t]+best"
-    r"|respectfully))"
-)
+# Sign-off keywords, searched in the lower-cased tail of the text (a flat
+# alternation of literals keeps the scan fast); the words before the keyword
+# ("kind", "yours" ...) and the context are checked in Python.
 _SIGNOFF_RE = re.compile(
-    rf"(?:^|(?<=[.!?;)]))[ \t]*{_SIGNOFF_PHRASE}[ \t]*[,.:!-]?[ \t]*(?:\r?\n[ \t]*)*"
-    rf"(?:{_TITLE}\.?[ \t]+)?(?P<p>{_PERSON})"
-    rf"(?=[ \t]*[.!]?[ \t]*(?:\r?\n|$)|[ \t]*[,(])",
-    re.MULTILINE,
+    r"regards|wishes|sincerely|faithfully|truly|thanks|thank[ \t]+you|cheers|best|respectfully"
+)
+_SIGNOFF_MODIFIER_RE = re.compile(
+    r"(?:(?:with[ \t]+)?(?:kind|kindest|best|warm|warmest|many)|yours|all[ \t]+the)[ \t]*$"
+)
+# after the keyword (anchored): punctuation, line breaks, optional title, the name
+# and then the end of the line (or a comma / bracket: "Jane Smith, Chair")
+_SIGNOFF_NAME_RE = re.compile(
+    rf"(?:[ \t]+again)?[ \t]*[,.:!-]?[ \t]*(?:\r?\n[ \t]*)*(?:{_TITLE}\.?[ \t]+)?(?P<p>{_PERSON})"
+    rf"(?=[ \t]*[.!]?[ \t]*(?:\r?\n|$)|[ \t]*[,(])"
 )
 _SIGNOFF_TAIL = 240  # sign-offs are looked for in the last characters only
 
+# Introductions, searched in the lower-cased text; contexts checked in Python.
 _INTRO_RE = re.compile(
-    r"(?i:\bmy[ \t]+name[ \t]+is|\bmy[ \t]+name's|\bI[ \t]+am[ \t]+called|\bI'm[ \t]+called"
-    r"|\bthis[ \t]+(?:response|submission|letter)[ \t]+is[ \t]+from"
-    r"|\b(?:submitted|written|sent)[ \t]+by|\b(?:name|from|signed)[ \t]*:)"
-    rf"[ \t]*[,:-]?[ \t]*(?:{_TITLE}\.?[ \t]+)?(?P<p>{_PERSON})"
+    r"my[ \t]+name(?:[ \t]+is|'s)|called|by|is[ \t]+from|name[ \t]*:|from[ \t]*:|signed[ \t]*:"
 )
-_INTRO_LOWER_RE = re.compile(
-    r"(?i:\bmy[ \t]+name[ \t]+is)[ \t]+(?P<p>[a-z]{2,}(?:[ \t]+[a-z][a-z'-]+)?)\b"
+_INTRO_CONTEXT = {
+    "called": ("i am", "i'm", "i\u2019m"),
+    "by": ("submitted", "written", "sent"),
+    "is from": ("this response", "this submission", "this letter"),
+}
+_INTRO_NAME_RE = re.compile(rf"[ \t]*[,:-]?[ \t]*(?:{_TITLE}\.?[ \t]+)?(?P<p>{_PERSON})")
+_LOWER_NAME_RE = re.compile(r"[ \t]*(?P<p>[a-z][a-z'-]+(?:[ \t]+[a-z][a-z'-]+)?)")
+
+# Relations: "my neighbour Jane Smith", "our MP, Tom Jones" (lower-cased search).
+_RELATION_RE = re.compile(
+    r"(?:my|our|his|her|their)[ \t]+(?:husband|wife|partner|son|daughter|mother|father|mum"
+    r"|dad|brother|sister|neighbour|neighbor|friend|colleague|carer|grandson|granddaughter"
+    r"|grandmother|grandfather|uncle|aunt|cousin|boss|manager|landlord|landlady|mp|gp"
+    r"|councillor|advocate|caseworker|case[ \t]+worker|social[ \t]+worker)"
+    r"(?=[ \t]*,?[ \t]+)"
 )
-_IAM_RE = re.compile(rf"\b(?:I[ \t]+am|I'm|I{_RSQ}m|I,)[ \t]+(?P<p>{_PERSON})")
-# a capitalised word followed by a (non-consumed) name word: first name + surname
-_BIGRAM_RE = re.compile(
-    rf"(?<![\w'{_RSQ}-])(?P<f>[{_UP}][{_LO}]+)(?=[ \t]+(?P<s>(?:{_INITIALS})?{_NAME_WORD}"
-    rf"(?:[ \t]+{_NAME_WORD})?))"
-)
+_RELATION_NAME_RE = re.compile(rf"[ \t]*,?[ \t]+(?P<p>{_PERSON})")
+
+_IAM_RE = re.compile(rf"I(?:[ \t]+am|'m|{_RSQ}m|,)[ \t]+(?P<p>{_PERSON})")
+_IAM_FOLLOW_RE = re.compile(r"[ \t]*(?:[,;(.]|-|and\b|from\b|of\b|who\b|$)")
+
+# capitalised word followed by another capitalised word: first name + surname
+_BIGRAM_RE = re.compile(rf"[{_UP}][{_LO}]+(?=[ \t]+[{_UP}])")
+_SURNAME_RE = re.compile(rf"[ \t]+(?P<s>(?:{_INITIALS})?{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)")
+
 _WORD_SPLIT_RE = re.compile(r"[ \t]+")
-_CAP_WORD_RE = re.compile(rf"[{_UP}][{_LO}]+")
+_CAP_WORD_RE = re.compile(rf"[ \t]+(?P<w>[{_UP}][{_LO}]+)")
 
 # Common first names (UK, several generations). Names that are also common
 # capitalised words in consultation text (Will, May, Grant, Mark, Bill, Hope,
@@ -296,6 +463,7 @@ Street Road Lane Avenue Way Close Drive Square Place Park Gardens Station Line B
 Green Court Hall Airport Harbour Port Estate Valley River Crescent Terrace Row Grove Walk
 Parade Mews Wharf Quay Junction Bay Island Islands Forest Moor Heath Common Castle Cathedral
 Abbey Tower Building Buildings Centre Market Theatre Museum Gallery Stadium Arena Ground
+Palace Gate Gardens Wharf Dock Docks Pier Cross Circus Fields Marshes Downs Hills Vale Wells
 Act Acts Bill Regulations Regulation Directive Agreement Strategy Framework Report Review
 Inquiry Index Scheme Fund Award Prize Lecture Principle Principles Test Rule Rules Law Laws
 Code Charter Convention Treaty Order Plan Policy Standard Standards Guidance Register
@@ -306,37 +474,72 @@ Times Guardian Telegraph Post Mail Herald Gazette Journal Review Magazine Radio 
 _ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
 
 
+# Organisation / place words that are also common surnames: accepted after a
+# first name unless the first name is itself a common place name ("Victoria Park").
+_SURNAME_ORG_TEXT = (
+    "Hall Hill Green Wood Park Lane Church Bridge Marsh Moor Castle Court Street Mills Heath "
+    "Abbey Bay Grove Banks Field Fields Brook Rivers Walker Parker Fisher Palmer Porter"
+)
+_SURNAME_ORG_WORDS = frozenset(_SURNAME_ORG_TEXT.split())
+_PLACE_FIRST_TEXT = (
+    "Victoria Albert Alexandra Elizabeth George Stanley Charlotte Florence Richmond Kingsley "
+    "Clarence Regent Anne Mary James Jack Henry William Edward Charles"
+)
+_PLACE_FIRST_NAMES = frozenset(_PLACE_FIRST_TEXT.split())
+_ADJECTIVE_SUFFIXES = ("ly", "ed", "ing", "ful", "ous", "ive", "ish", "able", "ible", "less", "ent")
+_LOWER_STOP_TEXT = (
+    "withheld redacted irrelevant unimportant confidential private anonymous none n/a "
+    "not is was and i im i'm the a an of in on at to for from with by as"
+)
+_LOWER_STOP = frozenset(w.lower() for w in _STOP_WORDS) | frozenset(_LOWER_STOP_TEXT.split())
+
+
 def _is_stop(word: str) -> bool:
     return word in _STOP_WORDS or word in _ORG_WORDS
 
 
-def _trim_person(text: str, start: int, end: int, *, strict: bool) -> tuple[int, int] | None:
+def _name_like(word: str) -> bool:
+    """A capitalised word that could be a name (not a stop word, not adjective-shaped)."""
+    if _is_stop(word):
+        return False
+    return len(word) <= 4 or word in _FIRST_NAMES or not word.endswith(_ADJECTIVE_SUFFIXES)
+
+
+def _trim_person(
+    text: str, start: int, end: int, *, strict: bool, first_known: bool = False
+) -> tuple[int, int] | None:
     """Trim a captured name to its name words.
 
     Leading initials are kept. Capture stops at the first stop word. With
     ``strict`` (contexts such as sign-offs, where an organisation is as likely
-    as a person) any organisation word rejects the whole capture.
+    as a person) an organisation word rejects the whole capture, except a
+    surname-like one ("Hall", "Green") after a known first name or initials.
     """
     chunk = text[start:end]
     pos = 0
     last_end = 0
     words = 0
+    initials = False
     for piece in _WORD_SPLIT_RE.split(chunk):
         if not piece:
             continue
         idx = chunk.find(piece, pos)
         pos = idx + len(piece)
-        # initials like "J." or "J.R." are fine, they are not words
-        core = piece.rstrip(".")
-        if len(core) <= 3 and all(c.isupper() or c == "." for c in piece) and "." in piece:
-            last_end = pos
+        if "." in piece and len(piece) <= 6 and all(c.isupper() or c == "." for c in piece):
+            last_end = pos  # initials like "J." or "J.R."
+            initials = True
             continue
-        if strict and piece in _ORG_WORDS:
-            return None
-        if _is_stop(piece):
+        if piece in _ORG_WORDS:
+            surname_ok = piece in _SURNAME_ORG_WORDS and (first_known or initials)
+            if not surname_ok:
+                if strict:
+                    return None
+                break
+        elif piece in _STOP_WORDS:
             break
         last_end = pos
         words += 1
+        first_known = first_known or (words == 1 and piece in _FIRST_NAMES)
     if words == 0:
         return None
     return start, start + last_end
@@ -344,229 +547,227 @@ def _trim_person(text: str, start: int, end: int, *, strict: bool) -> tuple[int,
 
 def _title_spans(text: str, out: list[tuple[int, int]]) -> None:
     for m in _TITLE_RE.finditer(text):
-        trimmed = _trim_person(text, m.start("p"), m.end("p"), strict=False)
+        if not _boundary_before(text, m.start()):
+            continue
+        trimmed = _trim_person(text, m.start("p"), m.end("p"), strict=False, first_known=True)
         if trimmed is not None:
             out.append((m.start(), trimmed[1]))
 
 
-def _signoff_spans(text: str, out: list[tuple[int, int]]) -> None:
+def _signoff_spans(text: str, lowered: str, out: list[tuple[int, int]]) -> None:
     offset = max(0, len(text) - _SIGNOFF_TAIL)
-    if offset:
-        # start the tail at a line start so "^" keeps its meaning
-        nl = text.rfind("\n", 0, offset)
-        offset = nl + 1 if nl >= 0 else 0
-    for m in _SIGNOFF_RE.finditer(text, offset):
-        trimmed = _trim_person(text, m.start("p"), m.end("p"), strict=True)
+    for m in _SIGNOFF_RE.finditer(lowered, offset):
+        start, end = m.start(), m.end()
+        if not _boundary_before(lowered, start) or not _boundary_after(lowered, end):
+            continue
+        nm = _SIGNOFF_NAME_RE.match(text, end)
+        if nm is None:
+            continue
+        # the phrase ("Kind regards", "Yours sincerely") must open a line or
+        # follow the end of a sentence
+        line_start = max(lowered.rfind("\n", 0, start) + 1, start - 40)
+        before = lowered[line_start:start]
+        mod = _SIGNOFF_MODIFIER_RE.search(before)
+        if mod is not None:
+            before = before[: mod.start()]
+        before = before.rstrip(" \t")
+        if before and before[-1] not in ".!?;)":
+            continue
+        trimmed = _trim_person(text, nm.start("p"), nm.end("p"), strict=True)
         if trimmed is not None:
             out.append(trimmed)
 
 
-def _intro_spans(text: str, out: list[tuple[int, int]]) -> None:
-    for m in _INTRO_RE.finditer(text):
-        trimmed = _trim_person(text, m.start("p"), m.end("p"), strict=True)
-        if trimmed is not None:
+def _intro_spans(text: str, lowered: str, out: list[tuple[int, int]]) -> None:
+    for m in _INTRO_RE.finditer(lowered):
+        start = m.start()
+        if not _boundary_before(lowered, start):
+            continue
+        if lowered[m.end() - 1].isalpha() and not _boundary_after(lowered, m.end()):
+            continue
+        key = " ".join(m.group().split())
+        if key in _INTRO_CONTEXT:
+            before = lowered[max(0, start - 20) : start].rstrip(" \t")
+            if not before.endswith(_INTRO_CONTEXT[key]):
+                continue
+        nm = _INTRO_NAME_RE.match(text, m.end())
+        if nm is not None:
+            trimmed = _trim_person(text, nm.start("p"), nm.end("p"), strict=True)
+            if trimmed is not None:
+                out.append(trimmed)
+                continue
+        if lowered.startswith("my", m.start()):
+            # "my name is jane smith": lower case, first word must not be a common word
+            lm = _LOWER_NAME_RE.match(text, m.end())
+            if lm is None:
+                continue
+            words = lm.group("p").split()
+            keep = 0
+            for w in words:
+                if w in _LOWER_STOP or (w.endswith(_ADJECTIVE_SUFFIXES) and len(w) > 4):
+                    break
+                keep += 1
+            if keep:
+                start = lm.start("p")
+                out.append((start, start + len(" ".join(words[:keep]))))
+
+
+def _relation_spans(text: str, lowered: str, out: list[tuple[int, int]]) -> None:
+    for m in _RELATION_RE.finditer(lowered):
+        if not _boundary_before(lowered, m.start()):
+            continue
+        nm = _RELATION_NAME_RE.match(text, m.end())
+        if nm is None:
+            continue
+        trimmed = _trim_person(text, nm.start("p"), nm.end("p"), strict=True)
+        if trimmed is None:
+            continue
+        words = text[trimmed[0] : trimmed[1]].split()
+        if _name_like(words[0]) and all(
+            _name_like(w) or w in _SURNAME_ORG_WORDS for w in words[1:]
+        ):
             out.append(trimmed)
-    for m in _INTRO_LOWER_RE.finditer(text):
-        first = m.group("p").split()[0]
-        if first.capitalize() in _FIRST_NAMES:
-            out.append((m.start("p"), m.end("p")))
 
 
 def _iam_spans(text: str, out: list[tuple[int, int]]) -> None:
     for m in _IAM_RE.finditer(text):
-        p = m.group("p")
-        first = _WORD_SPLIT_RE.split(p, maxsplit=1)[0]
-        if first not in _FIRST_NAMES and not (len(first) <= 3 and first.endswith(".")):
+        if not _boundary_before(text, m.start()):
             continue
-        trimmed = _trim_person(text, m.start("p"), m.end("p"), strict=True)
-        if trimmed is not None:
-            out.append(trimmed)
+        words = _WORD_SPLIT_RE.split(m.group("p"))
+        first = words[0]
+        known = first in _FIRST_NAMES or (len(first) <= 3 and first.endswith("."))
+        trimmed = _trim_person(text, m.start("p"), m.end("p"), strict=True, first_known=known)
+        if trimmed is None:
+            continue
+        if not known:
+            # an unknown word: accept only two name-like words followed by ", and ( ."
+            kept = text[trimmed[0] : trimmed[1]].split()
+            if len(kept) < 2 or not all(_name_like(w) for w in kept):
+                continue
+            if _IAM_FOLLOW_RE.match(text, trimmed[1]) is None:
+                continue
+        out.append(trimmed)
 
 
 def _bigram_spans(text: str, out: list[tuple[int, int]]) -> None:
     for m in _BIGRAM_RE.finditer(text):
-        if m.group("f") not in _FIRST_NAMES:
+        first = m.group()
+        if first not in _FIRST_NAMES:
             continue
-        s_start, s_end = m.start("s"), m.end("s")
-        rest = _WORD_SPLIT_RE.split(text[s_start:s_end])
-        if any(w in _ORG_WORDS for w in rest):
+        start = m.start()
+        if start and (_is_word_char(text[start - 1]) or text[start - 1] in "'-" + _RSQ):
             continue
-        trimmed = _trim_person(text, s_start, s_end, strict=True)
+        sm = _SURNAME_RE.match(text, m.end())
+        if sm is None:
+            continue
+        rest = sm.group("s").split()
+        if rest[0] in _ORG_WORDS and (
+            rest[0] not in _SURNAME_ORG_WORDS or first in _PLACE_FIRST_NAMES
+        ):
+            continue
+        if any(w in _ORG_WORDS and w not in _SURNAME_ORG_WORDS for w in rest[1:]):
+            continue
+        trimmed = _trim_person(text, sm.start("s"), sm.end("s"), strict=False, first_known=True)
         if trimmed is None:
             continue
-        # a following organisation / place word makes it a place ("Victoria Park Road")
-        nxt = _CAP_WORD_RE.match(text, trimmed[1] + 1) if trimmed[1] < len(text) else None
-        if nxt is not None and nxt.group() in _ORG_WORDS:
+        # a following organisation / place word makes it a place ("Ellen Wilkinson School")
+        nxt = _CAP_WORD_RE.match(text, trimmed[1])
+        if nxt is not None and nxt.group("w") in _ORG_WORDS:
             continue
-        out.append((m.start("f"), trimmed[1]))
+        out.append((start, trimmed[1]))
 
 
 def _find_word(text: str, word: str, out: list[tuple[int, int]]) -> None:
-    """Case-sensitive whole-word occurrences of ``word`` (no regex compile)."""
+    """Case-sensitive whole-word occurrences of ``word`` (plain string search)."""
     n = len(word)
     i = text.find(word)
     while i >= 0:
-        before = text[i - 1] if i else " "
-        after = text[i + n] if i + n < len(text) else " "
-        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+        if _boundary_before(text, i) and _boundary_after(text, i + n):
             out.append((i, i + n))
         i = text.find(word, i + 1)
-
-
-def _name_parts(name: str) -> list[str]:
-    """Parts of a full name that may be redacted alone (>= 3 letters, not stop words)."""
-    parts = [p.strip(".,") for p in name.split()]
-    parts = [p for p in parts if p and p not in _STOP_WORDS]
-    if len(parts) < 2:
-        return []
-    return [p[0].upper() + p[1:] for p in parts if len(p) >= 3 and p.isalpha()]
 
 
 def _propagate(text: str, found: list[tuple[int, int]], out: list[tuple[int, int]]) -> None:
     """Redact other occurrences of names already detected in this text."""
     seen: set[str] = set()
     for start, end in found:
-        name = text[start:end]
-        words = [w for w in _WORD_SPLIT_RE.split(name) if w]
-        # drop a leading title
-        while words and words[0].rstrip(".") in _STOP_WORDS:
+        words = [w for w in _WORD_SPLIT_RE.split(text[start:end]) if w]
+        while words and words[0].rstrip(".") in _STOP_WORDS:  # drop a leading title
             words = words[1:]
         candidates = [" ".join(words)] if len(words) > 1 else []
         candidates += [w for w in words if len(w) >= 3 and w.isalpha() and w[0].isupper()]
         for c in candidates:
-            if c and c not in seen and c not in _STOP_WORDS:
+            if c not in seen and c not in _STOP_WORDS:
                 seen.add(c)
                 _find_word(text, c, out)
 
 
 @lru_cache(maxsize=4096)
-def _metadata_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
-    full: list[str] = []
-    parts: list[str] = []
+def _metadata_plan(
+    names: tuple[str, ...],
+) -> tuple[tuple[tuple[str, re.Pattern[str]], ...], tuple[str, ...]]:
+    """For metadata names: (first word, full-name pattern) pairs and single parts."""
+    full: dict[str, tuple[str, re.Pattern[str]]] = {}
+    parts: set[str] = set()
     for raw in names:
-        name = " ".join(raw.split())
-        if not name or not any(c.isalpha() for c in name):
+        words = raw.split()
+        if not words or not any(c.isalpha() for c in raw):
             continue
-        words = name.split(" ")
-        full.append(r"[ \t\r\n]+".join(re.escape(w) for w in words))
-        for part in _name_parts(name):
-            # capitalised first letter, rest case-insensitive
-            parts.append(re.escape(part[0]) + (f"(?i:{re.escape(part[1:])})" if part[1:] else ""))
-    if not full:
-        return None
-    alternatives = [f"(?i:{f})" for f in sorted(set(full), key=len, reverse=True)]
-    alternatives += sorted(set(parts), key=len, reverse=True)
-    return re.compile(r"(?<![\w@.])(?:" + "|".join(alternatives) + r")(?![\w@])")
+        key = " ".join(words).lower()
+        if key not in full:
+            pattern = re.compile(r"[ \t\r\n]+".join(re.escape(w) for w in words), re.IGNORECASE)
+            full[key] = (words[0].lower(), pattern)
+        named = [w.strip(".,") for w in words]
+        named = [w for w in named if w and w not in _STOP_WORDS]
+        if len(named) >= 2:
+            parts.update(w.lower() for w in named if len(w) >= 3 and w.isalpha())
+    return tuple(full.values()), tuple(sorted(parts))
 
 
-def _metadata_spans(text: str, names: tuple[str, ...], out: list[tuple[int, int]]) -> None:
-    pattern = _metadata_pattern(names)
-    if pattern is None:
-        return
-    for m in pattern.finditer(text):
-        out.append((m.start(), m.end()))
+def _metadata_spans(
+    text: str, lowered: str, names: tuple[str, ...], out: list[tuple[int, int]]
+) -> None:
+    full, parts = _metadata_plan(names)
+    for first, pattern in full:
+        i = lowered.find(first)
+        if i < 0:
+            continue
+        for m in pattern.finditer(text, i):
+            s, e = m.start(), m.end()
+            if (
+                _boundary_before(text, s)
+                and _boundary_after(text, e)
+                and (s == 0 or text[s - 1] not in "@.")
+            ):
+                out.append((s, e))
+    for part in parts:
+        n = len(part)
+        i = lowered.find(part)
+        while i >= 0:
+            if (
+                text[i].isupper()
+                and _boundary_before(text, i)
+                and _boundary_after(text, i + n)
+                and (i == 0 or text[i - 1] not in "@.")
+                and (i + n >= len(text) or text[i + n] != "@")
+            ):
+                out.append((i, i + n))
+            i = lowered.find(part, i + 1)
 
 
-def _name_spans(text: str, names: tuple[str, ...]) -> list[tuple[int, int]]:
+def _name_spans(text: str, lowered: str, names: tuple[str, ...]) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     _title_spans(text, found)
-    _signoff_spans(text, found)
-    lowered = text.lower()
-    if "name" in lowered or "by" in lowered or "from" in lowered or "called" in lowered:
-        _intro_spans(text, found)
-    if "I am" in text or "I'm" in text or f"I{_RSQ}m" in text or "I," in text:
-        _iam_spans(text, found)
+    _signoff_spans(text, lowered, found)
+    _intro_spans(text, lowered, found)
+    _relation_spans(text, lowered, found)
+    _iam_spans(text, found)
     _bigram_spans(text, found)
     if found:
         _propagate(text, list(found), found)
     if names:
-        _metadata_spans(text, names, found)
+        _metadata_spans(text, lowered, names, found)
     return found
-
-
-# --------------------------------------------------------------------------
-# Structured detectors
-# --------------------------------------------------------------------------
-
-
-def _email_spans(text: str, out: list[Span]) -> None:
-    if "@" in text:
-        for m in _EMAIL_RE.finditer(text):
-            out.append(Span(m.start(), m.end(), EMAIL))
-    lowered = text.lower()
-    if "at]" in lowered or "at)" in lowered or "at}" in lowered or " dot " in lowered:
-        for m in _EMAIL_OBFUSCATED_RE.finditer(text):
-            out.append(Span(m.start(), m.end(), EMAIL))
-
-
-def _phone_spans(text: str, out: list[Span]) -> None:
-    for m in _PHONE_RE.finditer(text):
-        digits = _NON_DIGIT_RE.sub("", m.group())
-        if digits.startswith("0044"):
-            nsn = digits[4:]
-        elif digits.startswith("44") and m.group().lstrip("(").startswith("+"):
-            nsn = digits[2:]
-        else:
-            nsn = digits[1:]
-        if nsn.startswith("0"):  # "+44 (0)20 ..." leaves the trunk zero in
-            nsn = nsn[1:]
-        if not 9 <= len(nsn) <= 10:
-            continue
-        if nsn[0] == "7" and len(nsn) != 10:
-            continue
-        out.append(Span(m.start(), m.end(), PHONE))
-
-
-def _postcode_spans(text: str, out: list[Span]) -> None:
-    for m in _POSTCODE_RE.finditer(text):
-        value = m.group()
-        if value[-2:] in _ORDINAL_INWARD:  # "m1 1st": lowercase ordinal, not a postcode
-            continue
-        out.append(Span(m.start(), m.end(), POSTCODE))
-
-
-def _ni_spans(text: str, out: list[Span]) -> None:
-    for m in _NI_RE.finditer(text):
-        prefix = m.group(1)
-        if prefix.upper() in _NI_BAD_PREFIXES:
-            continue
-        if m.group(5) is None and not prefix.isupper():
-            continue
-        out.append(Span(m.start(), m.end(), NI_NUMBER))
-
-
-def _url_is_personal(url: str) -> bool:
-    lowered = url.lower()
-    rest = lowered.split("://", 1)[1] if "://" in lowered else lowered
-    cut = len(rest)
-    for sep in "/?#":
-        i = rest.find(sep)
-        if 0 <= i < cut:
-            cut = i
-    host = rest[:cut].split("@")[-1].split(":")[0]
-    tail = rest[cut:]
-    if tail in ("", "/"):
-        return False
-    if any(host == h or host.endswith("." + h) for h in _PUBLIC_HOSTS):
-        return "?" in tail or "@" in tail or "~" in tail
-    return True
-
-
-def _url_spans(text: str, out: list[Span]) -> None:
-    for m in _URL_RE.finditer(text):
-        start, end = m.start(), m.end()
-        url = m.group()
-        while url and url[-1] in _URL_TRAILING:
-            if url[-1] == ")" and url.count("(") >= url.count(")"):
-                break
-            url = url[:-1]
-        end = start + len(url)
-        if _url_is_personal(url):
-            out.append(Span(start, end, URL))
-
-
-_DIGIT_RE = re.compile(r"\d")
-_PHONE_HINT_RE = re.compile(r"\d(?:\D{0,3}\d){8}")
 
 
 # --------------------------------------------------------------------------
@@ -577,6 +778,8 @@ _PHONE_HINT_RE = re.compile(r"\d(?:\D{0,3}\d){8}")
 def _normalise_kinds(kinds: Collection[str] | None) -> frozenset[str]:
     if kinds is None:
         return frozenset(KINDS)
+    if isinstance(kinds, str):
+        kinds = (kinds,)
     chosen = frozenset(k.upper() for k in kinds)
     unknown = chosen - set(KINDS)
     if unknown:
@@ -591,14 +794,12 @@ def _resolve(spans: list[Span]) -> tuple[Span, ...]:
     spans.sort(key=lambda s: (_PRIORITY[s.kind], s.start, -s.end))
     kept: list[Span] = []
     for span in spans:
-        merged = False
         for i, k in enumerate(kept):
             if span.start < k.end and k.start < span.end:
                 if k.kind == span.kind:
                     kept[i] = Span(min(k.start, span.start), max(k.end, span.end), k.kind)
-                merged = True
                 break
-        if not merged:
+        else:
             kept.append(span)
     kept.sort(key=lambda s: s.start)
     # a merge can make two kept spans of one kind overlap: fold them
@@ -630,19 +831,22 @@ def _detect(
     text: str, names: tuple[str, ...], kinds: frozenset[str], ner: list[tuple[int, int]] | None
 ) -> tuple[Span, ...]:
     spans: list[Span] = []
+    lowered = text.lower()
+    if len(lowered) != len(text):  # rare Unicode case change of length: keep offsets exact
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     if EMAIL in kinds:
-        _email_spans(text, spans)
+        _email_spans(text, lowered, spans)
     if URL in kinds and "/" in text:
-        _url_spans(text, spans)
+        _url_spans(lowered, spans)
     if _DIGIT_RE.search(text) is not None:
-        if PHONE in kinds and _PHONE_HINT_RE.search(text) is not None:
+        if PHONE in kinds:
             _phone_spans(text, spans)
         if NI_NUMBER in kinds:
             _ni_spans(text, spans)
         if POSTCODE in kinds:
             _postcode_spans(text, spans)
     if NAME in kinds:
-        found = _name_spans(text, names)
+        found = _name_spans(text, lowered, names)
         if ner:
             found.extend(ner)
         spans.extend(Span(s, e, NAME) for s, e in found if e > s)
@@ -666,11 +870,14 @@ def redact(
 ) -> Redaction:
     """Redact personal data from one text.
 
-    ``names``: the respondent's own name and organisation contacts (people)
+    ``names``: the respondent's own name and organisation contact names (people)
     from the metadata; redacted wherever they appear. ``kinds``: restrict to
     some of :data:`KINDS` (default all). ``use_ner``: add PERSON entities from
     an installed ``en_core_web_sm`` (ignored with a warning when not installed).
     """
+    if not use_ner:
+        spans = _detect(text, _clean_names(names), _normalise_kinds(kinds), None)
+        return Redaction(_apply(text, spans), spans)
     return redact_many([text], [names], kinds=kinds, use_ner=use_ner)[0]
 
 
@@ -686,12 +893,10 @@ def _ner_person_spans(texts: list[str]) -> list[list[tuple[int, int]]] | None:
             stacklevel=3,
         )
         return None
-    result: list[list[tuple[int, int]]] = []
-    for doc in nlp.pipe(texts, batch_size=256):
-        result.append(
-            [(ent.start_char, ent.end_char) for ent in doc.ents if ent.label_ == "PERSON"]
-        )
-    return result
+    return [
+        [(ent.start_char, ent.end_char) for ent in doc.ents if ent.label_ == "PERSON"]
+        for doc in nlp.pipe(texts, batch_size=256)
+    ]
 
 
 def redact_many(

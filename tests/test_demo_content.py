@@ -131,6 +131,9 @@ def test_counts(seed: int) -> None:
     assert 0.12 <= orgs / total <= 0.18
     campaign = [r for r in demo.responses if r.campaign == CAMPAIGN_SLUG]
     assert 50 <= len(campaign) <= 70
+    texts = _open_texts(demo)
+    with_pii = sum(1 for r, k, _ in texts if k in r.personal_data)
+    assert 0.09 <= with_pii / len(texts) <= 0.16
 
 
 def test_questions(demo: DemoConsultation) -> None:

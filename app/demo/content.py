@@ -1358,6 +1358,18 @@ _HEDGES: dict[str, tuple[str, ...]] = {
     ),
     "organisation": ("In our experience, ", "On balance, ", "Importantly, "),
 }
+_ASIDES = (
+    "I read about this in the local paper.",
+    "I have read the consultation document twice.",
+    "This affects everyone, not just people like me.",
+    "I am a retired teacher.",
+    "I have lived in the same town all my life.",
+    "My husband and I discussed this at some length.",
+    "I am answering as a parent of two teenagers.",
+    "The consultation document was hard to follow in places.",
+    "I rarely respond to things like this.",
+    "I filled this in on my phone, so apologies for any mistakes.",
+)
 _CONTRAST = ("However, ", "But ", "On the other hand, ", "That said, ", "Even so, ")
 _ADDITIVE = ("Also, ", "And ", "In addition, ", "What is more, ")
 
@@ -1841,6 +1853,9 @@ class _Generator:
                 sentences[0] = rng.choice(_ADDITIVE) + _uncap(sentences[0])
             body.extend(sentences)
             used.append(theme.code)
+        full = len(parts) + len(body) + (closer is not None) >= 6
+        if ind and not full and rng.random() < 0.12:  # an aside that carries no theme
+            body.insert(rng.randrange(len(body) + 1), rng.choice(_ASIDES))
         if rng.random() < 0.15 and not body[0].startswith(tuple(_CONTRAST + _ADDITIVE)):
             body[0] = rng.choice(_HEDGES[persona]) + _uncap(body[0])
         parts.extend(body)
@@ -2138,17 +2153,26 @@ def _respond(
 def _campaign_letter(
     gen: _Generator, person: _Person, sign: bool
 ) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """One campaign member's letter: the template with small personal edits."""
+    """One campaign member's letter: the template as is, or with small personal edits."""
     rng = gen.rng
+    if not sign and rng.random() < 0.2:  # pasted unchanged
+        themes_all = {t for _, t in _CAMPAIGN_SENTENCE_THEMES if t is not None}
+        return CAMPAIGN_TEMPLATE, tuple(sorted(themes_all)), ()
     sentences = [s for s, _ in _CAMPAIGN_SENTENCE_THEMES]
     themes = [t for _, t in _CAMPAIGN_SENTENCE_THEMES]
     r = rng.random()
     if r < 0.1:  # drop the sentence about trust
         del sentences[4], themes[4]
     elif r < 0.55:  # a sentence in the respondent's own words
-        pool = [t for t in _P1.themes if t.leaning in ("oppose", "conditional")]
-        theme = rng.choice(pool)
-        own = gen.sentences_for(_P1, theme, "individual", None, 1)[0]
+        pool = [
+            (t, x)
+            for t in _P1.themes
+            if t.leaning in ("oppose", "conditional")
+            for x in t.templates
+            if x.startswith("!")
+        ]
+        theme, template = rng.choice(pool)
+        own = _vary(_fill(template, rng, _P1.context, "individual", None), rng)
         at = rng.choice((1, len(sentences) - 1, len(sentences)))
         sentences.insert(at, own)
         themes.insert(at, theme.code)
@@ -2244,7 +2268,7 @@ def _build_main(seed: int) -> DemoConsultation:
         else:
             k = rng.choices((0, 1, 2, 3, 4, 5), weights=(15, 45, 25, 10, 3, 2))[0]
         written = _pick_proposals(rng, specs, k)
-        draft = _respond(gen, specs, respondent, named_person, disposition, written, 0.14)
+        draft = _respond(gen, specs, respondent, named_person, disposition, written, 0.17)
         if not draft.answers:  # cannot happen for web/api; keep letters non-empty
             continue
         submitted = _submitted_at(gen, OPENS_AT, DEMO_NOW)

@@ -688,7 +688,13 @@ def krippendorff_alpha_ci(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> Estimate:
-    """Krippendorff's alpha with a bootstrap interval (resampling units)."""
+    """Krippendorff's alpha with a percentile bootstrap interval (resampling units).
+
+    Nominal, interval and ratio are vectorised (about a second for 10,000
+    units and 1,000 resamples). The ordinal metric depends on the value
+    frequencies of each resample, so ordinal recomputes alpha per resample
+    (same draws, slower).
+    """
     if level not in _LEVELS:
         raise ValueError(f"level must be one of {_LEVELS}, got {level!r}")
     _z(confidence)
@@ -1288,7 +1294,7 @@ def per_theme_agreement(
     feats = _theme_features(present, coded_k, two)  # n_ans x T x F
     # overall = pooled over themes; append as an extra "theme"
     all_feats = np.concatenate([feats, feats.sum(axis=1, keepdims=True)], axis=1)
-    flat = all_feats.reshape(n_ans, -1)
+    flat = all_feats.reshape(n_ans, (n_themes + 1) * _N_FEATURES)
 
     point = _stats_from_feature_sums(all_feats.sum(axis=0))
     boot: dict[str, list[np.ndarray]] = {k: [] for k in point}

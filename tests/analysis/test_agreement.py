@@ -648,3 +648,13 @@ def test_per_theme_accepts_matrix_form_and_validates() -> None:
         per_theme_agreement([["a"], ["a"]])
     noted = per_theme_agreement(rows, themes=["a"], n_resamples=10)
     assert any("outside the codeframe" in note for note in noted.notes)
+
+
+def test_per_theme_with_nothing_pairable_is_all_none() -> None:
+    report = per_theme_agreement({"a": {"x": {"t"}}, "b": {"y": set()}}, n_resamples=20)
+    assert report.n_answers == 0 and report.n_answers_total == 2
+    assert report.per_theme["t"].krippendorff_alpha.value is None
+    assert report.krippendorff_alpha_masi.value is None
+    json.dumps(report.to_dict(), allow_nan=False)
+    empty = krippendorff_alpha_ci([[1, None], [None, 2]], n_resamples=10)
+    assert empty.value is None and empty.low is None

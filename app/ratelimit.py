@@ -14,7 +14,7 @@ WINDOW_SECONDS = 60.0
 _recent: dict[str, deque[float]] = defaultdict(deque)
 
 
-def check_submission_rate(request: Request) -> None:
+async def check_submission_rate(request: Request) -> None:
     """Raises 429 once an address has submitted `submissions_per_minute` times in a minute.
 
     Per process: behind several replicas put the same limit on the load balancer.

@@ -131,7 +131,7 @@ def _bad_bodies(detail: dict[str, Any]) -> list[tuple[str, dict[str, Any], list[
         ("duplicate question", variant(answers=[{"question_id": ids["2"], "options": ["Agree"]}, {"question_id": ids["2"], "options": ["Agree"]}]), ["answers", 1, "question_id"]),
         ("too long", variant(answers=[{"question_id": ids["1"], "text": "x" * (get_settings().max_answer_chars + 1)}, {"question_id": ids["2"], "options": ["Agree"]}]), ["answers", 0]),
         ("bad kind", variant(respondent={"kind": "robot"}), ["respondent", "kind"]),
-        ("organisation without name", variant(respondent={"kind": "organisation"}), ["respondent"]),
+        ("organisation without name", variant(respondent={"kind": "organisation"}), ["respondent", "organisation_name"]),
         ("bad consent", variant(respondent={"publication_consent": "maybe"}), ["respondent", "publication_consent"]),
         ("bad email", variant(respondent={"email": "not-an-email"}), ["respondent", "email"]),
         ("unknown field", variant(respondent={"favourite_colour": "blue"}), ["respondent", "favourite_colour"]),

@@ -7,17 +7,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.config import get_settings
 from app.consultations import service
 from app.consultations.schemas import ConsultationDetail
 from app.db import SessionDep
-from app.enums import Channel, PublicationConsent, QuestionKind, RespondentKind
+from app.enums import PublicationConsent, QuestionKind, RespondentKind
 from app.errors import ValidationFailed
 from app.responses import service as responses_service
-from app.responses.schemas import SubmissionIn
 from app.users.dependencies import OptionalUser
 from app.web import render, verify_csrf
 
@@ -36,6 +34,15 @@ CONSENT_LABELS = {
     PublicationConsent.publish.value: "Yes, publish my response with my name or organisation",
     PublicationConsent.publish_anonymously.value: "Yes, but publish it anonymously",
     PublicationConsent.do_not_publish.value: "No, do not publish my response",
+}
+
+
+# GOV.UK-style messages for the respondent fields (the API's own messages are technical).
+FRIENDLY_MESSAGES = {
+    "kind": "Select whether you are responding as an individual or for an organisation",
+    "publication_consent": "Select whether we may publish your response",
+    "email": "Enter an email address in the correct format, like name@example.com",
+    "organisation_name": "Enter the name of the organisation you are responding for",
 }
 
 
@@ -73,8 +80,8 @@ def form_errors(fields: list[dict[str, Any]], detail: ConsultationDetail) -> lis
             field_id = question_field(question_ids[int(target)] if target.isdigit() else target)
         else:
             field_id = "kind"
-        message = str(item["message"]).removeprefix("Value error, ")
-        errors.append({"field_id": field_id, "message": message})
+        message = FRIENDLY_MESSAGES.get(field_id) if loc[:1] == ["respondent"] else None
+        errors.append({"field_id": field_id, "message": message or str(item["message"])})
     return errors
 
 
@@ -119,19 +126,16 @@ async def submit_form(slug: str, request: Request, session: SessionDep, user: Op
     detail = await service.get_detail(session, slug=slug, user=user)
     values = {key: form.getlist(key) if key.startswith("q-") else form.get(key) for key in form}
     try:
-        receipt = await responses_service.submit_response(
+        receipt = await responses_service.submit_form_fields(
             session,
             slug=slug,
-            data=SubmissionIn.model_validate(submission_from_form(form, detail)),
-            channel=Channel.web,
+            fields=submission_from_form(form, detail),
             max_answer_chars=get_settings().max_answer_chars,
             idempotency_key=str(form.get("idempotency_key") or "") or None,
         )
-    except ValidationError as exc:
-        fields = [{"loc": list(e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        return _form_page(request, detail, values=values, errors=form_errors(fields, detail), status=422)
     except ValidationFailed as exc:
         return _form_page(request, detail, values=values, errors=form_errors(exc.fields, detail), status=422)
+    # `new` only changes the heading of this first view; the link to keep is view_url.
     return RedirectResponse(receipt.view_url + "&new=1", status_code=303)
 
 

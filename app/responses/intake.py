@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from app.enums import QuestionKind
+from app.enums import QuestionKind, RespondentKind
 from app.errors import ValidationFailed, field_error
 
 
@@ -66,12 +66,37 @@ def is_blank(text: str | None, options: Iterable[str]) -> bool:
     return not (text or "").strip() and not list(options)
 
 
+def respondent_problems(respondent: Any) -> list[dict[str, Any]]:
+    if respondent.kind == RespondentKind.organisation and not (respondent.organisation_name or "").strip():
+        return [
+            field_error(
+                ["respondent", "organisation_name"],
+                "Enter the name of the organisation you are responding for.",
+                "required",
+            )
+        ]
+    return []
+
+
+def validate_submission(
+    form: FormSpec, respondent: Any, answers: list[Any], *, max_chars: int
+) -> list[CleanAnswer]:
+    """Checks the respondent and every answer; raises one 422 listing every problem found."""
+    problems = respondent_problems(respondent) if respondent is not None else []
+    return validate_answers(form, answers, max_chars=max_chars, earlier_problems=problems)
+
+
 def validate_answers(
-    form: FormSpec, answers: list[Any], *, max_chars: int, loc_prefix: str = "answers"
+    form: FormSpec,
+    answers: list[Any],
+    *,
+    max_chars: int,
+    loc_prefix: str = "answers",
+    earlier_problems: list[dict[str, Any]] | None = None,
 ) -> list[CleanAnswer]:
     """Answers are objects with question_id, text and options; raises 422 naming each bad field."""
     questions = form.by_id()
-    problems: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = list(earlier_problems or [])
     clean: list[CleanAnswer] = []
     seen: set[uuid.UUID] = set()
     for index, answer in enumerate(answers):

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Self
-
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.enums import PublicationConsent, RespondentKind, ResponseStatus
 
@@ -19,12 +17,6 @@ class RespondentIn(BaseModel):
     email: EmailStr | None = None
     region: str | None = Field(default=None, max_length=100)
     publication_consent: PublicationConsent
-
-    @model_validator(mode="after")
-    def organisation_named(self) -> Self:
-        if self.kind == RespondentKind.organisation and not (self.organisation_name or "").strip():
-            raise ValueError("organisation_name is required when responding for an organisation.")
-        return self
 
 
 class AnswerIn(BaseModel):

@@ -6,19 +6,40 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analysis.redaction import redact
 from app.consultations.models import Consultation, Proposal, Question
 from app.consultations.service import accepting_responses
 from app.enums import Channel, ConsultationStatus, ResponseStatus
-from app.errors import ConsultationClosed, IdempotencyKeyReused, NotFound
-from app.responses.intake import CleanAnswer, FormSpec, QuestionSpec, validate_answers
+from app.errors import (
+    ConsultationClosed,
+    IdempotencyKeyReused,
+    NotFound,
+    ValidationFailed,
+    field_error,
+)
+from app.responses.intake import (
+    CleanAnswer,
+    FormSpec,
+    QuestionSpec,
+    validate_answers,
+    validate_submission,
+)
 from app.responses.models import Answer, Respondent, Response
-from app.responses.schemas import AnswerOut, OwnResponse, Receipt, RespondentIn, SubmissionIn
+from app.responses.schemas import (
+    AnswerIn,
+    AnswerOut,
+    OwnResponse,
+    Receipt,
+    RespondentIn,
+    SubmissionIn,
+)
 from app.security import check_response_secret, new_receipt_code, normalise_receipt_code, response_secret
 
 # Question structure is frozen once a consultation leaves draft, so forms are cached per process.
@@ -74,6 +95,38 @@ def make_receipt(slug: str, response: Response) -> Receipt:
     )
 
 
+async def submit_form_fields(
+    session: AsyncSession,
+    *,
+    slug: str,
+    fields: dict[str, Any],
+    max_answer_chars: int,
+    idempotency_key: str | None,
+) -> Receipt:
+    """The web form's submission: problems with the respondent and with the answers are
+    reported together, so a person fixes everything in one round."""
+    try:
+        data = SubmissionIn.model_validate(fields)
+    except ValidationError as exc:
+        problems = [field_error(list(e["loc"]), e["msg"], e["type"]) for e in exc.errors()]
+        consultation = await open_consultation(session, slug=slug)
+        form = await load_form(session, consultation)
+        answers = [AnswerIn.model_validate(a) for a in fields["answers"]]
+        try:
+            validate_answers(form, answers, max_chars=max_answer_chars, earlier_problems=problems)
+        except ValidationFailed as failed:
+            problems = failed.fields
+        raise ValidationFailed("The response is not valid; nothing was stored.", fields=problems) from None
+    return await submit_response(
+        session,
+        slug=slug,
+        data=data,
+        channel=Channel.web,
+        max_answer_chars=max_answer_chars,
+        idempotency_key=idempotency_key,
+    )
+
+
 async def _existing_for_key(
     session: AsyncSession, consultation_id: uuid.UUID, key: str
 ) -> Response | None:
@@ -106,21 +159,46 @@ async def submit_response(
         if existing is not None:
             return _replay(slug, existing, fingerprint)
     form = await load_form(session, consultation)
-    answers = validate_answers(form, data.answers, max_chars=max_answer_chars)
+    answers = validate_submission(form, data.respondent, data.answers, max_chars=max_answer_chars)
+    if idempotency_key is None:
+        response = await _store(session, consultation.id, data.respondent, answers, channel, None, fingerprint)
+        return make_receipt(slug, response)
     try:
+        # A savepoint, so a lost race on the key leaves the transaction usable.
         async with session.begin_nested():
             response = await _store(
                 session, consultation.id, data.respondent, answers, channel, idempotency_key, fingerprint
             )
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its receipt.
-        if idempotency_key is None:
-            raise
         existing = await _existing_for_key(session, consultation.id, idempotency_key)
         if existing is None:
             raise
         return _replay(slug, existing, fingerprint)
     return make_receipt(slug, response)
+
+
+# One round trip: respondent, response and answers in a single statement (data-modifying
+# CTEs; the foreign keys are checked at the end of the statement, when all rows exist).
+_STORE_RESPONSE = text(
+    """
+    WITH new_respondent AS (
+        INSERT INTO respondents (id, consultation_id, kind, name, organisation_name,
+            organisation_type, region, email, publication_consent, channel, attributes)
+        VALUES (:respondent_id, :consultation_id, :kind, :name, :organisation_name,
+            :organisation_type, :region, :email, :publication_consent, :channel, '{}')
+    ), new_response AS (
+        INSERT INTO responses (id, consultation_id, respondent_id, receipt_code, submitted_at,
+            status, channel, idempotency_key, request_hash)
+        VALUES (:response_id, :consultation_id, :respondent_id, :receipt_code, :submitted_at,
+            'received', :channel, :idempotency_key, :request_hash)
+    )
+    INSERT INTO answers (id, response_id, question_id, text, redacted_text, options)
+    SELECT gen_random_uuid(), :response_id, a.question_id, a.text, a.redacted_text, a.options
+    FROM jsonb_to_recordset(CAST(:answers AS jsonb))
+        AS a(question_id uuid, text text, redacted_text text, options text[])
+    """
+)
 
 
 async def _store(
@@ -132,27 +210,11 @@ async def _store(
     idempotency_key: str | None,
     fingerprint: str,
 ) -> Response:
-    respondent_id, response_id = uuid.uuid4(), uuid.uuid4()
     names = [respondent.name] if respondent.name else []
-    await session.execute(
-        insert(Respondent).values(
-            id=respondent_id,
-            consultation_id=consultation_id,
-            kind=respondent.kind,
-            name=respondent.name,
-            organisation_name=respondent.organisation_name,
-            organisation_type=respondent.organisation_type,
-            region=respondent.region,
-            email=str(respondent.email) if respondent.email else None,
-            publication_consent=respondent.publication_consent,
-            channel=channel,
-            attributes={},
-        )
-    )
     response = Response(
-        id=response_id,
+        id=uuid.uuid4(),
         consultation_id=consultation_id,
-        respondent_id=respondent_id,
+        respondent_id=uuid.uuid4(),
         receipt_code=new_receipt_code(),
         submitted_at=datetime.now(UTC),
         status=ResponseStatus.received,
@@ -160,27 +222,35 @@ async def _store(
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
     )
+    answer_rows = [
+        {
+            "question_id": str(a.question_id),
+            "text": a.text,
+            "redacted_text": redact(a.text, names=names).text if a.text else None,
+            "options": list(a.options),
+        }
+        for a in answers
+    ]
     await session.execute(
-        insert(Response).values(
-            {c: getattr(response, c) for c in (
-                "id", "consultation_id", "respondent_id", "receipt_code", "submitted_at",
-                "status", "channel", "idempotency_key", "request_hash",
-            )}
-        )
-    )
-    await session.execute(
-        insert(Answer),
-        [
-            {
-                "id": uuid.uuid4(),
-                "response_id": response_id,
-                "question_id": a.question_id,
-                "text": a.text,
-                "redacted_text": redact(a.text, names=names).text if a.text else None,
-                "options": list(a.options),
-            }
-            for a in answers
-        ],
+        _STORE_RESPONSE,
+        {
+            "respondent_id": response.respondent_id,
+            "consultation_id": consultation_id,
+            "kind": respondent.kind.value,
+            "name": respondent.name,
+            "organisation_name": respondent.organisation_name,
+            "organisation_type": respondent.organisation_type,
+            "region": respondent.region,
+            "email": str(respondent.email) if respondent.email else None,
+            "publication_consent": respondent.publication_consent.value,
+            "channel": channel.value,
+            "response_id": response.id,
+            "receipt_code": response.receipt_code,
+            "submitted_at": response.submitted_at,
+            "idempotency_key": idempotency_key,
+            "request_hash": fingerprint,
+            "answers": json.dumps(answer_rows),
+        },
     )
     return response
 

@@ -174,12 +174,6 @@ def test_errors_are_summarised_linked_and_corrected(
     assert page_errors == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="page bug: respondent errors (pydantic) stop before the required-answer check, and the "
-    "missing organisation name is reported against #kind, not #organisation_name",
-)
 def test_all_errors_are_reported_at_once_against_their_own_fields(
     page: Page, committed: Committed, db: Query
 ) -> None:

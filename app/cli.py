@@ -19,7 +19,9 @@ from app.config import get_settings
 from app.embedded import EmbeddedPostgres
 from app.enums import Role
 
-app = typer.Typer(help="Consult: responses to public consultations, coded and audited.", no_args_is_help=True)
+app = typer.Typer(
+    help="Consult: responses to public consultations, coded and audited.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 users_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -72,7 +74,9 @@ def fail(message: str) -> None:
 
 @app.command()
 def serve(
-    demo: Annotated[bool, typer.Option(help="Load the demo consultation (once) before serving.")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Load the demo consultation (once) before serving.")
+    ] = False,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
@@ -95,7 +99,9 @@ def serve(
         # uvicorn shuts down gracefully on Ctrl-C or SIGTERM, then re-raises the signal; turning
         # SIGTERM into SystemExit lets database() stop the embedded server on the way out.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
-        uvicorn.run("app.main:create_app", factory=True, host=bind_host, port=bind_port, log_level="info")
+        uvicorn.run(
+            "app.main:create_app", factory=True, host=bind_host, port=bind_port, log_level="info"
+        )
 
 
 @app.command()
@@ -140,8 +146,12 @@ def users_create(
     email: Annotated[str, typer.Option(help="The user's email address.")],
     role: Annotated[Role, typer.Option(help="admin, analyst or reviewer.")],
     name: Annotated[str, typer.Option(help="Display name.")] = "",
-    member: Annotated[list[str] | None, typer.Option(help="Consultation slug to join (repeatable).")] = None,
-    password: Annotated[bool, typer.Option("--password", help="Ask for a password for the pages.")] = False,
+    member: Annotated[
+        list[str] | None, typer.Option(help="Consultation slug to join (repeatable).")
+    ] = None,
+    password: Annotated[
+        bool, typer.Option("--password", help="Ask for a password for the pages.")
+    ] = False,
 ) -> None:
     """Create a user and print an API token (shown once)."""
     from app import migrate
@@ -149,7 +159,9 @@ def users_create(
     from app.errors import ConsultError
     from app.users.service import create_user
 
-    secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    secret = (
+        typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    )
 
     async def work(session: AsyncSession) -> str:
         user, token = await create_user(session, email=email, role=role, name=name, password=secret)
@@ -169,9 +181,13 @@ def users_create(
 
 @app.command("import")
 def import_file(
-    file: Annotated[Path, typer.Argument(help="CSV, XLSX, JSONL file, or a Consult/ThemeFinder folder.")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV, XLSX, JSONL file, or a Consult/ThemeFinder folder.")
+    ],
     consultation: Annotated[str, typer.Option(help="Slug of the consultation to import into.")],
-    mapping: Annotated[Path | None, typer.Option(help="JSON file mapping column names to question numbers.")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="JSON file mapping column names to question numbers.")
+    ] = None,
 ) -> None:
     """Import responses from a file: all rows or none."""
     from app import migrate
@@ -183,7 +199,9 @@ def import_file(
     with database() as url:
         migrate.upgrade(url)
         try:
-            result: Any = run_import(url, file=file, slug=consultation, mapping_file=mapping, console=console)
+            result: Any = run_import(
+                url, file=file, slug=consultation, mapping_file=mapping, console=console
+            )
         except ConsultError as exc:
             details = "".join(f"\n  {f.get('message')}" for f in exc.fields)
             fail(f"{exc.message}{details}")

@@ -51,7 +51,11 @@ def install_error_handlers(app: FastAPI) -> None:
             {"loc": _loc(tuple(e["loc"])), "message": e["msg"], "type": e["type"]}
             for e in exc.errors()
         ]
-        body = {"code": "validation_failed", "message": "The request is not valid.", "fields": fields}
+        body = {
+            "code": "validation_failed",
+            "message": "The request is not valid.",
+            "fields": fields,
+        }
         return error_response(request, 422, body)
 
     @app.exception_handler(StarletteHTTPException)
@@ -92,7 +96,7 @@ def create_app() -> FastAPI:
     app = FastAPI(
         title="Consult",
         version="0.1.0",
-        description="Responses to public consultations: intake, coding into themes, external audit.",
+        description="Public consultation responses: intake, coding into themes, external audit.",
         lifespan=lifespan,
     )
     app.state.sessionmaker = None

@@ -213,7 +213,8 @@ def run(url: str, seconds: float, concurrency: int, workers: int) -> dict[str, A
         server.wait(timeout=30)
     with psycopg.connect(url) as conn:
         stored = conn.execute(
-            "SELECT count(*) FROM responses r JOIN consultations c ON c.id = r.consultation_id WHERE c.slug = %s",
+            "SELECT count(*) FROM responses r JOIN consultations c ON c.id = r.consultation_id"
+            " WHERE c.slug = %s",
             (slug,),
         ).fetchone()
     ok = statuses.get(201, 0)

@@ -14,7 +14,9 @@ target_metadata = Base.metadata
 def database_url() -> str:
     url = config.attributes.get("database_url") or get_settings().database_url
     if not url:
-        raise SystemExit("Set DATABASE_URL (or use `consult db upgrade`, which starts the embedded one).")
+        raise SystemExit(
+            "Set DATABASE_URL (or use `consult db upgrade`, which starts the embedded one)."
+        )
     return sqlalchemy_url(url)
 
 

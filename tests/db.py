@@ -25,7 +25,7 @@ def _recreate(admin_url: str, database: str) -> None:
 
 
 class TestDatabase:
-    """A database created for this test run (never the one DATABASE_URL names, which stays intact)."""
+    """A database made for this test run; the one DATABASE_URL names is left intact."""
 
     def __init__(self) -> None:
         self.embedded: EmbeddedPostgres | None = None

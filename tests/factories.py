@@ -19,14 +19,22 @@ def consultation_body(slug: str = "data-sharing", **overrides: Any) -> dict[str,
                 "title": "Tailored public services",
                 "summary": "Share data to offer services to the people who need them.",
                 "questions": [
-                    {"number": "1", "text": "What do you think of this proposal?", "kind": "open_text"},
+                    {
+                        "number": "1",
+                        "text": "What do you think of this proposal?",
+                        "kind": "open_text",
+                    },
                     {
                         "number": "2",
                         "text": "Do you agree with this proposal?",
                         "kind": "single_choice",
                         "options": ["Agree", "Disagree", "Neither agree nor disagree"],
                         "required": True,
-                        "stance_map": {"Agree": "support", "Disagree": "oppose", "Neither agree nor disagree": "neutral"},
+                        "stance_map": {
+                            "Agree": "support",
+                            "Disagree": "oppose",
+                            "Neither agree nor disagree": "neutral",
+                        },
                     },
                 ],
             },
@@ -50,12 +58,23 @@ def consultation_body(slug: str = "data-sharing", **overrides: Any) -> dict[str,
 
 
 async def create_consultation(
-    client: httpx.AsyncClient, admin_token: str, slug: str = "data-sharing", *, open_it: bool = True, **overrides: Any
+    client: httpx.AsyncClient,
+    admin_token: str,
+    slug: str = "data-sharing",
+    *,
+    open_it: bool = True,
+    **overrides: Any,
 ) -> dict[str, Any]:
-    created = await client.post("/api/v1/consultations", json=consultation_body(slug, **overrides), headers=bearer(admin_token))
+    created = await client.post(
+        "/api/v1/consultations",
+        json=consultation_body(slug, **overrides),
+        headers=bearer(admin_token),
+    )
     assert created.status_code == 201, created.text
     if open_it:
-        opened = await client.post(f"/api/v1/consultations/{slug}/open", headers=bearer(admin_token))
+        opened = await client.post(
+            f"/api/v1/consultations/{slug}/open", headers=bearer(admin_token)
+        )
         assert opened.status_code == 200, opened.text
         return dict(opened.json())
     return dict(created.json())

@@ -53,7 +53,9 @@ def api_routes(app: Any) -> set[tuple[str, str]]:
 
 def test_every_route_is_classified(app_instance: Any) -> None:
     unclassified = api_routes(app_instance) - set(ROUTE_ACCESS)
-    assert not unclassified, f"Add these routes to ROUTE_ACCESS with their access rule: {sorted(unclassified)}"
+    assert not unclassified, (
+        f"Add these routes to ROUTE_ACCESS with their access rule: {sorted(unclassified)}"
+    )
 
 
 def fill(path: str, detail: dict[str, Any]) -> str:
@@ -90,7 +92,11 @@ async def test_missing_or_bad_token_is_401(
 
 @pytest.mark.parametrize(("method", "path"), protected(ADMIN))
 async def test_admin_routes_refuse_other_roles(
-    client: httpx.AsyncClient, users: Users, two_consultations: dict[str, Any], method: str, path: str
+    client: httpx.AsyncClient,
+    users: Users,
+    two_consultations: dict[str, Any],
+    method: str,
+    path: str,
 ) -> None:
     url = fill(path, two_consultations)
     for role in (Role.analyst, Role.reviewer):
@@ -102,7 +108,11 @@ async def test_admin_routes_refuse_other_roles(
 
 @pytest.mark.parametrize(("method", "path"), protected(ANALYST_MEMBER))
 async def test_analyst_routes_refuse_reviewers_and_other_consultations(
-    client: httpx.AsyncClient, users: Users, two_consultations: dict[str, Any], method: str, path: str
+    client: httpx.AsyncClient,
+    users: Users,
+    two_consultations: dict[str, Any],
+    method: str,
+    path: str,
 ) -> None:
     url = fill(path, two_consultations)
     reviewer = await users.token(Role.reviewer, member_of=["mine"])

@@ -7,7 +7,9 @@ from tests.conftest import Users, bearer
 from tests.factories import consultation_body, create_consultation
 
 
-async def test_admin_creates_opens_and_closes_a_consultation(client: httpx.AsyncClient, users: Users) -> None:
+async def test_admin_creates_opens_and_closes_a_consultation(
+    client: httpx.AsyncClient, users: Users
+) -> None:
     admin = await users.token(Role.admin)
     detail = await create_consultation(client, admin, "alpha", open_it=False)
     assert detail["status"] == "draft"
@@ -40,11 +42,17 @@ async def test_drafts_are_visible_to_admins_only(client: httpx.AsyncClient, user
     analyst = await users.token(Role.analyst)
     await create_consultation(client, admin, "gamma", open_it=False)
     assert (await client.get("/api/v1/consultations/gamma")).status_code == 404
-    assert (await client.get("/api/v1/consultations/gamma", headers=bearer(analyst))).status_code == 404
-    assert (await client.get("/api/v1/consultations/gamma", headers=bearer(admin))).status_code == 200
+    assert (
+        await client.get("/api/v1/consultations/gamma", headers=bearer(analyst))
+    ).status_code == 404
+    assert (
+        await client.get("/api/v1/consultations/gamma", headers=bearer(admin))
+    ).status_code == 200
     public = [c["slug"] for c in (await client.get("/api/v1/consultations")).json()]
     assert "gamma" not in public
-    as_admin = [c["slug"] for c in (await client.get("/api/v1/consultations", headers=bearer(admin))).json()]
+    as_admin = [
+        c["slug"] for c in (await client.get("/api/v1/consultations", headers=bearer(admin))).json()
+    ]
     assert "gamma" in as_admin
 
 
@@ -53,8 +61,11 @@ async def test_admin_edits_proposals_and_questions(client: httpx.AsyncClient, us
     detail = await create_consultation(client, admin, "delta", open_it=False)
     proposal_id = detail["proposals"][0]["id"]
     added = await client.post(
-        f"/api/v1/consultations/delta/proposals",
-        json={"title": "Debt", "questions": [{"number": "5", "text": "Views?", "kind": "open_text"}]},
+        "/api/v1/consultations/delta/proposals",
+        json={
+            "title": "Debt",
+            "questions": [{"number": "5", "text": "Views?", "kind": "open_text"}],
+        },
         headers=bearer(admin),
     )
     assert added.status_code == 201 and added.json()["position"] == 2
@@ -64,11 +75,21 @@ async def test_admin_edits_proposals_and_questions(client: httpx.AsyncClient, us
         headers=bearer(admin),
     )
     assert question.status_code == 201
-    renamed = await client.patch(f"/api/v1/questions/{question.json()['id']}", json={"text": "Anything more?"}, headers=bearer(admin))
+    renamed = await client.patch(
+        f"/api/v1/questions/{question.json()['id']}",
+        json={"text": "Anything more?"},
+        headers=bearer(admin),
+    )
     assert renamed.json()["text"] == "Anything more?"
-    retitled = await client.patch(f"/api/v1/proposals/{proposal_id}", json={"title": "Tailored services"}, headers=bearer(admin))
+    retitled = await client.patch(
+        f"/api/v1/proposals/{proposal_id}",
+        json={"title": "Tailored services"},
+        headers=bearer(admin),
+    )
     assert retitled.json()["title"] == "Tailored services"
-    patched = await client.patch("/api/v1/consultations/delta", json={"title": "New title"}, headers=bearer(admin))
+    patched = await client.patch(
+        "/api/v1/consultations/delta", json={"title": "New title"}, headers=bearer(admin)
+    )
     assert patched.json()["title"] == "New title"
 
 
@@ -92,15 +113,21 @@ async def test_invalid_definitions_are_refused(client: httpx.AsyncClient, users:
     assert bad_stance.status_code == 422 and bad_stance.json()["code"] == "validation_failed"
     assert bad_stance.json()["fields"][0]["loc"][:3] == ["proposals", 0, "questions"]
 
-    bad_slug = await client.post("/api/v1/consultations", json=consultation_body("Not A Slug"), headers=bearer(admin))
+    bad_slug = await client.post(
+        "/api/v1/consultations", json=consultation_body("Not A Slug"), headers=bearer(admin)
+    )
     assert bad_slug.status_code == 422
 
     body = consultation_body("eta")
     body["proposals"][1]["questions"][0]["number"] = "1"
     duplicate_number = await client.post("/api/v1/consultations", json=body, headers=bearer(admin))
-    assert duplicate_number.status_code == 409 and duplicate_number.json()["code"] == "already_exists"
+    assert (
+        duplicate_number.status_code == 409 and duplicate_number.json()["code"] == "already_exists"
+    )
     assert (await client.get("/api/v1/consultations/eta", headers=bearer(admin))).status_code == 404
 
     await create_consultation(client, admin, "theta", open_it=False)
-    taken = await client.post("/api/v1/consultations", json=consultation_body("theta"), headers=bearer(admin))
+    taken = await client.post(
+        "/api/v1/consultations", json=consultation_body("theta"), headers=bearer(admin)
+    )
     assert taken.status_code == 409

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
+import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-
-import httpx
 
 from app.consultations.models import Consultation
 from app.demo.loader import load_demo
@@ -32,7 +31,9 @@ async def test_demo_loads_once_and_exercises_the_intake_features(
 
     # Personal data in raw answers is redacted in the stored redacted text.
     leaked = await session.scalar(
-        select(func.count()).select_from(Answer).where(Answer.redacted_text.op("~")(r"07700 ?900\d{3}"))
+        select(func.count())
+        .select_from(Answer)
+        .where(Answer.redacted_text.op("~")(r"07700 ?900\d{3}"))
     )
     raw = await session.scalar(
         select(func.count()).select_from(Answer).where(Answer.text.op("~")(r"07700 ?900\d{3}"))

@@ -50,8 +50,12 @@ async def test_submit_returns_a_receipt_and_stores_the_response(
     assert await stored_counts(session) == (1, 1, 3)
 
 
-async def test_view_and_withdraw_with_the_secret(client: httpx.AsyncClient, consultation: dict[str, Any]) -> None:
-    receipt = (await client.post("/api/v1/consultations/open-one/responses", json=submission(consultation))).json()
+async def test_view_and_withdraw_with_the_secret(
+    client: httpx.AsyncClient, consultation: dict[str, Any]
+) -> None:
+    receipt = (
+        await client.post("/api/v1/consultations/open-one/responses", json=submission(consultation))
+    ).json()
     url = f"/api/v1/consultations/open-one/responses/{receipt['receipt_code']}"
     seen = await client.get(url, params={"secret": receipt["secret"]})
     assert seen.status_code == 200
@@ -62,7 +66,9 @@ async def test_view_and_withdraw_with_the_secret(client: httpx.AsyncClient, cons
     assert withdrawn.status_code == 200
     assert withdrawn.json()["status"] == "withdrawn" and withdrawn.json()["status_changed_at"]
     # Recorded, not erased: the response can still be viewed, marked withdrawn.
-    assert (await client.get(url, params={"secret": receipt["secret"]})).json()["status"] == "withdrawn"
+    assert (await client.get(url, params={"secret": receipt["secret"]})).json()[
+        "status"
+    ] == "withdrawn"
     assert (await client.post(f"{url}/withdraw", json={"secret": "nope"})).status_code == 404
 
 
@@ -71,14 +77,20 @@ async def test_idempotency_key_stores_one_response(
 ) -> None:
     body = submission(consultation)
     headers = {"Idempotency-Key": "retry-123"}
-    first = await client.post("/api/v1/consultations/open-one/responses", json=body, headers=headers)
-    second = await client.post("/api/v1/consultations/open-one/responses", json=body, headers=headers)
+    first = await client.post(
+        "/api/v1/consultations/open-one/responses", json=body, headers=headers
+    )
+    second = await client.post(
+        "/api/v1/consultations/open-one/responses", json=body, headers=headers
+    )
     assert first.status_code == 201 and second.status_code == 201
     assert first.json() == second.json()
     assert await stored_counts(session) == (1, 1, 3)
 
     body["answers"][0]["text"] = "Something different"
-    reused = await client.post("/api/v1/consultations/open-one/responses", json=body, headers=headers)
+    reused = await client.post(
+        "/api/v1/consultations/open-one/responses", json=body, headers=headers
+    )
     assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
     assert await stored_counts(session) == (1, 1, 3)
 
@@ -113,7 +125,10 @@ def _bad_bodies(detail: dict[str, Any]) -> list[tuple[str, dict[str, Any], list[
     good = submission(detail)
 
     def variant(**changes: Any) -> dict[str, Any]:
-        body = {"respondent": dict(good["respondent"]), "answers": [dict(a) for a in good["answers"]]}
+        body = {
+            "respondent": dict(good["respondent"]),
+            "answers": [dict(a) for a in good["answers"]],
+        }
         for key, value in changes.items():
             if key == "respondent":
                 body["respondent"].update(value)
@@ -122,21 +137,89 @@ def _bad_bodies(detail: dict[str, Any]) -> list[tuple[str, dict[str, Any], list[
         return body
 
     return [
-        ("missing required", variant(answers=[{"question_id": ids["1"], "text": "hi"}]), ["answers", ids["2"]]),
-        ("invalid option", variant(answers=[{"question_id": ids["2"], "options": ["Perhaps"]}]), ["answers", 0]),
-        ("two options for single", variant(answers=[{"question_id": ids["2"], "options": ["Agree", "Disagree"]}]), ["answers", 0]),
-        ("text on choice", variant(answers=[{"question_id": ids["2"], "text": "Agree"}]), ["answers", 0]),
-        ("options on text", variant(answers=[{"question_id": ids["1"], "options": ["x"]}, {"question_id": ids["2"], "options": ["Agree"]}]), ["answers", 0]),
-        ("unknown question", variant(answers=[{"question_id": "00000000-0000-0000-0000-000000000000", "text": "x"}, {"question_id": ids["2"], "options": ["Agree"]}]), ["answers", 0, "question_id"]),
-        ("duplicate question", variant(answers=[{"question_id": ids["2"], "options": ["Agree"]}, {"question_id": ids["2"], "options": ["Agree"]}]), ["answers", 1, "question_id"]),
-        ("too long", variant(answers=[{"question_id": ids["1"], "text": "x" * (get_settings().max_answer_chars + 1)}, {"question_id": ids["2"], "options": ["Agree"]}]), ["answers", 0]),
+        (
+            "missing required",
+            variant(answers=[{"question_id": ids["1"], "text": "hi"}]),
+            ["answers", ids["2"]],
+        ),
+        (
+            "invalid option",
+            variant(answers=[{"question_id": ids["2"], "options": ["Perhaps"]}]),
+            ["answers", 0],
+        ),
+        (
+            "two options for single",
+            variant(answers=[{"question_id": ids["2"], "options": ["Agree", "Disagree"]}]),
+            ["answers", 0],
+        ),
+        (
+            "text on choice",
+            variant(answers=[{"question_id": ids["2"], "text": "Agree"}]),
+            ["answers", 0],
+        ),
+        (
+            "options on text",
+            variant(
+                answers=[
+                    {"question_id": ids["1"], "options": ["x"]},
+                    {"question_id": ids["2"], "options": ["Agree"]},
+                ]
+            ),
+            ["answers", 0],
+        ),
+        (
+            "unknown question",
+            variant(
+                answers=[
+                    {"question_id": "00000000-0000-0000-0000-000000000000", "text": "x"},
+                    {"question_id": ids["2"], "options": ["Agree"]},
+                ]
+            ),
+            ["answers", 0, "question_id"],
+        ),
+        (
+            "duplicate question",
+            variant(
+                answers=[
+                    {"question_id": ids["2"], "options": ["Agree"]},
+                    {"question_id": ids["2"], "options": ["Agree"]},
+                ]
+            ),
+            ["answers", 1, "question_id"],
+        ),
+        (
+            "too long",
+            variant(
+                answers=[
+                    {"question_id": ids["1"], "text": "x" * (get_settings().max_answer_chars + 1)},
+                    {"question_id": ids["2"], "options": ["Agree"]},
+                ]
+            ),
+            ["answers", 0],
+        ),
         ("bad kind", variant(respondent={"kind": "robot"}), ["respondent", "kind"]),
-        ("organisation without name", variant(respondent={"kind": "organisation"}), ["respondent", "organisation_name"]),
-        ("bad consent", variant(respondent={"publication_consent": "maybe"}), ["respondent", "publication_consent"]),
+        (
+            "organisation without name",
+            variant(respondent={"kind": "organisation"}),
+            ["respondent", "organisation_name"],
+        ),
+        (
+            "bad consent",
+            variant(respondent={"publication_consent": "maybe"}),
+            ["respondent", "publication_consent"],
+        ),
         ("bad email", variant(respondent={"email": "not-an-email"}), ["respondent", "email"]),
-        ("unknown field", variant(respondent={"favourite_colour": "blue"}), ["respondent", "favourite_colour"]),
+        (
+            "unknown field",
+            variant(respondent={"favourite_colour": "blue"}),
+            ["respondent", "favourite_colour"],
+        ),
         ("no answers", variant(answers=[]), ["answers"]),
-        ("not a uuid", variant(answers=[{"question_id": "abc", "text": "x"}]), ["answers", 0, "question_id"]),
+        (
+            "not a uuid",
+            variant(answers=[{"question_id": "abc", "text": "x"}]),
+            ["answers", 0, "question_id"],
+        ),
     ]
 
 
@@ -153,9 +236,13 @@ async def test_every_invalid_submission_gets_422_naming_the_field_and_stores_not
     assert await stored_counts(session) == (0, 0, 0)
 
 
-async def test_malformed_json_is_422(client: httpx.AsyncClient, consultation: dict[str, Any]) -> None:
+async def test_malformed_json_is_422(
+    client: httpx.AsyncClient, consultation: dict[str, Any]
+) -> None:
     response = await client.post(
-        "/api/v1/consultations/open-one/responses", content=b"{not json", headers={"content-type": "application/json"}
+        "/api/v1/consultations/open-one/responses",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
     )
     assert response.status_code == 422 and response.json()["code"] == "validation_failed"
 
@@ -170,8 +257,12 @@ async def test_oversized_body_is_413(
     assert await stored_counts(session) == (0, 0, 0)
 
 
-async def test_unknown_consultation_is_404(client: httpx.AsyncClient, consultation: dict[str, Any]) -> None:
-    response = await client.post("/api/v1/consultations/nope/responses", json=submission(consultation))
+async def test_unknown_consultation_is_404(
+    client: httpx.AsyncClient, consultation: dict[str, Any]
+) -> None:
+    response = await client.post(
+        "/api/v1/consultations/nope/responses", json=submission(consultation)
+    )
     assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
@@ -182,7 +273,11 @@ async def test_submissions_are_rate_limited(
     ratelimit.reset()
     try:
         codes = [
-            (await client.post("/api/v1/consultations/open-one/responses", json=submission(consultation))).status_code
+            (
+                await client.post(
+                    "/api/v1/consultations/open-one/responses", json=submission(consultation)
+                )
+            ).status_code
             for _ in range(3)
         ]
     finally:

@@ -22,9 +22,19 @@ from app.web import render, verify_csrf
 router = APIRouter(include_in_schema=False)
 
 REGIONS = (
-    "North East", "North West", "Yorkshire and the Humber", "East Midlands", "West Midlands",
-    "East of England", "London", "South East", "South West", "Scotland", "Wales",
-    "Northern Ireland", "Outside the UK",
+    "North East",
+    "North West",
+    "Yorkshire and the Humber",
+    "East Midlands",
+    "West Midlands",
+    "East of England",
+    "London",
+    "South East",
+    "South West",
+    "Scotland",
+    "Wales",
+    "Northern Ireland",
+    "Outside the UK",
 )
 KIND_LABELS = {
     RespondentKind.individual.value: "As an individual",
@@ -59,7 +69,9 @@ def submission_from_form(form: FormData, detail: ConsultationDetail) -> dict[str
             if q.kind == QuestionKind.open_text:
                 answers.append({"question_id": str(q.id), "text": str(form.get(field) or "")})
             else:
-                answers.append({"question_id": str(q.id), "options": [str(v) for v in form.getlist(field)]})
+                answers.append(
+                    {"question_id": str(q.id), "options": [str(v) for v in form.getlist(field)]}
+                )
     respondent = {
         key: (str(form.get(key)).strip() or None) if form.get(key) is not None else None
         for key in ("kind", "name", "organisation_name", "email", "region", "publication_consent")
@@ -86,7 +98,12 @@ def form_errors(fields: list[dict[str, Any]], detail: ConsultationDetail) -> lis
 
 
 def _form_page(
-    request: Request, detail: ConsultationDetail, *, values: dict[str, Any], errors: list[dict[str, str]], status: int = 200
+    request: Request,
+    detail: ConsultationDetail,
+    *,
+    values: dict[str, Any],
+    errors: list[dict[str, str]],
+    status: int = 200,
 ) -> HTMLResponse:
     return render(
         request,
@@ -110,11 +127,15 @@ def _form_page(
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, session: SessionDep, user: OptionalUser) -> HTMLResponse:
     consultations = await service.list_consultations(session, user=user)
-    return render(request, "consultations/index.html", {"consultations": consultations, "current_user": user})
+    return render(
+        request, "consultations/index.html", {"consultations": consultations, "current_user": user}
+    )
 
 
 @router.get("/c/{slug}", response_class=HTMLResponse)
-async def consultation_page(slug: str, request: Request, session: SessionDep, user: OptionalUser) -> HTMLResponse:
+async def consultation_page(
+    slug: str, request: Request, session: SessionDep, user: OptionalUser
+) -> HTMLResponse:
     detail = await service.get_detail(session, slug=slug, user=user)
     return _form_page(request, detail, values={}, errors=[])
 
@@ -134,19 +155,29 @@ async def submit_form(slug: str, request: Request, session: SessionDep, user: Op
             idempotency_key=str(form.get("idempotency_key") or "") or None,
         )
     except ValidationFailed as exc:
-        return _form_page(request, detail, values=values, errors=form_errors(exc.fields, detail), status=422)
+        return _form_page(
+            request, detail, values=values, errors=form_errors(exc.fields, detail), status=422
+        )
     # `new` only changes the heading of this first view; the link to keep is view_url.
     return RedirectResponse(receipt.view_url + "&new=1", status_code=303)
 
 
 @router.get("/c/{slug}/receipt/{receipt_code}", response_class=HTMLResponse)
-async def receipt_page(slug: str, receipt_code: str, secret: str, request: Request, session: SessionDep) -> HTMLResponse:
-    own = await responses_service.view_own_response(session, slug=slug, receipt_code=receipt_code, secret=secret)
+async def receipt_page(
+    slug: str, receipt_code: str, secret: str, request: Request, session: SessionDep
+) -> HTMLResponse:
+    own = await responses_service.view_own_response(
+        session, slug=slug, receipt_code=receipt_code, secret=secret
+    )
     return render(
         request,
         "consultations/receipt.html",
-        {"response": own, "secret": secret, "new": request.query_params.get("new") == "1",
-         "consent_labels": CONSENT_LABELS},
+        {
+            "response": own,
+            "secret": secret,
+            "new": request.query_params.get("new") == "1",
+            "consent_labels": CONSENT_LABELS,
+        },
     )
 
 
@@ -155,5 +186,9 @@ async def withdraw(slug: str, receipt_code: str, request: Request, session: Sess
     form = await request.form()
     verify_csrf(request, str(form.get("csrf_token") or ""))
     secret = str(form.get("secret") or "")
-    own = await responses_service.withdraw_own_response(session, slug=slug, receipt_code=receipt_code, secret=secret)
-    return RedirectResponse(f"/c/{slug}/receipt/{own.receipt_code}?secret={secret}", status_code=303)
+    own = await responses_service.withdraw_own_response(
+        session, slug=slug, receipt_code=receipt_code, secret=secret
+    )
+    return RedirectResponse(
+        f"/c/{slug}/receipt/{own.receipt_code}?secret={secret}", status_code=303
+    )

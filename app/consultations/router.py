@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+
 from fastapi import APIRouter, status
 
 from app.consultations import service
@@ -29,7 +30,9 @@ async def list_consultations(session: SessionDep, user: OptionalUser) -> list[ob
 
 
 @router.get("/consultations/{slug}", response_model=ConsultationDetail)
-async def get_consultation(slug: str, session: SessionDep, user: OptionalUser) -> ConsultationDetail:
+async def get_consultation(
+    slug: str, session: SessionDep, user: OptionalUser
+) -> ConsultationDetail:
     return await service.get_detail(session, slug=slug, user=user)
 
 

@@ -59,7 +59,9 @@ def accepting_responses(consultation: Consultation, now: datetime | None = None)
 
 
 async def list_consultations(session: AsyncSession, *, user: User | None) -> list[Consultation]:
-    query = select(Consultation).order_by(Consultation.opens_at.desc().nulls_last(), Consultation.slug)
+    query = select(Consultation).order_by(
+        Consultation.opens_at.desc().nulls_last(), Consultation.slug
+    )
     if user is None or user.role != Role.admin:
         query = query.where(Consultation.status != ConsultationStatus.draft)
     return list(await session.scalars(query))
@@ -157,7 +159,9 @@ async def _ensure_unique_numbers(session: AsyncSession, consultation_id: uuid.UU
         raise AlreadyExists(f"Question number {duplicate} is used twice in this consultation.")
 
 
-async def create_consultation(session: AsyncSession, *, data: ConsultationCreate) -> ConsultationDetail:
+async def create_consultation(
+    session: AsyncSession, *, data: ConsultationCreate
+) -> ConsultationDetail:
     if await session.scalar(select(Consultation.id).where(Consultation.slug == data.slug)):
         raise AlreadyExists(f"A consultation with slug '{data.slug}' already exists.")
     consultation = Consultation(
@@ -263,7 +267,9 @@ async def add_question(
     proposal, consultation = await _proposal_with_consultation(session, proposal_id)
     if consultation.status != ConsultationStatus.draft:
         raise NotDraft()
-    existing = list(await session.scalars(select(Question).where(Question.proposal_id == proposal_id)))
+    existing = list(
+        await session.scalars(select(Question).where(Question.proposal_id == proposal_id))
+    )
     if data.stance_map is not None and any(q.stance_map is not None for q in existing):
         raise Conflict("This proposal already has a stance question.")
     (question,) = _questions(proposal.id, [data], len(existing))

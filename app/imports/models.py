@@ -22,5 +22,7 @@ class Import(UUIDPrimaryKey, CreatedAt, Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     response_count: Mapped[int] = mapped_column(Integer)
     answer_count: Mapped[int] = mapped_column(Integer)
-    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

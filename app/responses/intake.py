@@ -41,7 +41,9 @@ class CleanAnswer:
     options: tuple[str, ...]
 
 
-def answer_problem(spec: QuestionSpec, text: str | None, options: Iterable[str], max_chars: int) -> str | None:
+def answer_problem(
+    spec: QuestionSpec, text: str | None, options: Iterable[str], max_chars: int
+) -> str | None:
     """Why this answer is not acceptable for the question, or None."""
     chosen = list(options)
     if spec.kind == QuestionKind.open_text:
@@ -67,7 +69,10 @@ def is_blank(text: str | None, options: Iterable[str]) -> bool:
 
 
 def respondent_problems(respondent: Any) -> list[dict[str, Any]]:
-    if respondent.kind == RespondentKind.organisation and not (respondent.organisation_name or "").strip():
+    if (
+        respondent.kind == RespondentKind.organisation
+        and not (respondent.organisation_name or "").strip()
+    ):
         return [
             field_error(
                 ["respondent", "organisation_name"],
@@ -103,12 +108,20 @@ def validate_answers(
         spec = questions.get(answer.question_id)
         if spec is None:
             problems.append(
-                field_error([loc_prefix, index, "question_id"], "Not a question of this consultation.", "unknown_question")
+                field_error(
+                    [loc_prefix, index, "question_id"],
+                    "Not a question of this consultation.",
+                    "unknown_question",
+                )
             )
             continue
         if spec.id in seen:
             problems.append(
-                field_error([loc_prefix, index, "question_id"], f"Question {spec.number} is answered twice.", "duplicate_answer")
+                field_error(
+                    [loc_prefix, index, "question_id"],
+                    f"Question {spec.number} is answered twice.",
+                    "duplicate_answer",
+                )
             )
             continue
         seen.add(spec.id)
@@ -124,7 +137,11 @@ def validate_answers(
     for spec in form.questions:
         if spec.required and spec.id not in answered:
             problems.append(
-                field_error([loc_prefix, str(spec.id)], f"Question {spec.number} must be answered.", "required")
+                field_error(
+                    [loc_prefix, str(spec.id)],
+                    f"Question {spec.number} must be answered.",
+                    "required",
+                )
             )
     if not problems and not clean:
         problems.append(field_error([loc_prefix], "The response has no answers.", "empty_response"))

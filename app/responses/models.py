@@ -61,7 +61,9 @@ class Response(UUIDPrimaryKey, CreatedAt, Base):
     )
     # The secret of the respondent's view/withdraw link is an HMAC of this code (see security.py).
     receipt_code: Mapped[str] = mapped_column(String(20), unique=True)
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    submitted_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     status: Mapped[ResponseStatus] = mapped_column(
         checked_enum(ResponseStatus, "response_status"), default=ResponseStatus.received
     )

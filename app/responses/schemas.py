@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.enums import PublicationConsent, RespondentKind, ResponseStatus
@@ -36,7 +37,9 @@ class SubmissionIn(BaseModel):
 
 class Receipt(BaseModel):
     receipt_code: str
-    secret: str = Field(description="Keep this: with the receipt code it lets you view or withdraw.")
+    secret: str = Field(
+        description="Keep this: with the receipt code it lets you view or withdraw."
+    )
     view_url: str
     api_url: str
     submitted_at: datetime

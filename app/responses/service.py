@@ -8,9 +8,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analysis.redaction import redact
@@ -40,7 +40,12 @@ from app.responses.schemas import (
     RespondentIn,
     SubmissionIn,
 )
-from app.security import check_response_secret, new_receipt_code, normalise_receipt_code, response_secret
+from app.security import (
+    check_response_secret,
+    new_receipt_code,
+    normalise_receipt_code,
+    response_secret,
+)
 
 # Question structure is frozen once a consultation leaves draft, so forms are cached per process.
 _form_cache: dict[uuid.UUID, FormSpec] = {}
@@ -116,7 +121,9 @@ async def submit_form_fields(
             validate_answers(form, answers, max_chars=max_answer_chars, earlier_problems=problems)
         except ValidationFailed as failed:
             problems = failed.fields
-        raise ValidationFailed("The response is not valid; nothing was stored.", fields=problems) from None
+        raise ValidationFailed(
+            "The response is not valid; nothing was stored.", fields=problems
+        ) from None
     return await submit_response(
         session,
         slug=slug,
@@ -161,13 +168,21 @@ async def submit_response(
     form = await load_form(session, consultation)
     answers = validate_submission(form, data.respondent, data.answers, max_chars=max_answer_chars)
     if idempotency_key is None:
-        response = await _store(session, consultation.id, data.respondent, answers, channel, None, fingerprint)
+        response = await _store(
+            session, consultation.id, data.respondent, answers, channel, None, fingerprint
+        )
         return make_receipt(slug, response)
     try:
         # A savepoint, so a lost race on the key leaves the transaction usable.
         async with session.begin_nested():
             response = await _store(
-                session, consultation.id, data.respondent, answers, channel, idempotency_key, fingerprint
+                session,
+                consultation.id,
+                data.respondent,
+                answers,
+                channel,
+                idempotency_key,
+                fingerprint,
             )
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its receipt.
@@ -309,7 +324,7 @@ async def view_own_response(
 async def withdraw_own_response(
     session: AsyncSession, *, slug: str, receipt_code: str, secret: str
 ) -> OwnResponse:
-    """Marks the response withdrawn (kept, with the time) so counts and the audit trail stay true."""
+    """Marks the response withdrawn (kept, with the time): counts and the audit trail stay true."""
     response, _ = await _own_response(session, slug, receipt_code, secret)
     if response.status != ResponseStatus.withdrawn:
         await session.execute(

@@ -27,7 +27,9 @@ class ApiToken(UUIDPrimaryKey, CreatedAt, Base):
 
     __tablename__ = "api_tokens"
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(200), default="")
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -21,7 +21,11 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request) -> HTMLResponse:
-    return render(request, "users/login.html", {"next": _safe_next(request.query_params.get("next")), "errors": []})
+    return render(
+        request,
+        "users/login.html",
+        {"next": _safe_next(request.query_params.get("next")), "errors": []},
+    )
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -33,7 +37,10 @@ async def login(request: Request, session: SessionDep) -> Any:
     if user is None:
         errors = [{"field_id": "email", "message": "Enter a correct email address and password."}]
         return render(
-            request, "users/login.html", {"next": _safe_next(str(form.get("next") or "")), "errors": errors, "email": email}, status_code=401
+            request,
+            "users/login.html",
+            {"next": _safe_next(str(form.get("next") or "")), "errors": errors, "email": email},
+            status_code=401,
         )
     request.session.clear()
     request.session["user_id"] = str(user.id)

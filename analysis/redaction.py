@@ -216,11 +216,12 @@ _PHONE_RE = re.compile(
     r"(?:\+[ \t]?44\)?[ \t.-]?(?:\([ \t]?0[ \t]?\)[ \t.-]?|0)?\(?"
     r"|\(\+44\)[ \t.-]?(?:\([ \t]?0[ \t]?\)[ \t.-]?|0)?"
     r"|0044[ \t.-]?(?:\([ \t]?0[ \t]?\)[ \t.-]?|0)?\(?"
-    r"|\(0|0)"
+    r"|\(0|0[ \t]?|O)"
     r"[1-35789](?:[ \t.)-]{0,2}[0-9]){8,9}"
     r"(?![0-9/])"
 )
 _NON_DIGIT_RE = re.compile(r"[^0-9]")
+_DIGIT_GROUP_RE = re.compile(r"[0-9]+")
 
 
 def _phone_spans(text: str, out: list[Span]) -> None:
@@ -230,6 +231,10 @@ def _phone_spans(text: str, out: list[Span]) -> None:
         if start and (_is_word_char(text[start - 1]) or text[start - 1] in "+/."):
             continue
         digits = _NON_DIGIT_RE.sub("", value)
+        if len(_DIGIT_GROUP_RE.findall(value)) > 6:  # "0 1 2 3 4 5 6 7 8 9": a list
+            continue
+        if value[0] == "O":  # letter O typed for the trunk zero
+            digits = "0" + digits
         if value[0] == "+" or value.startswith("(+"):
             nsn = digits[2:]
         elif digits.startswith("0044"):
@@ -323,7 +328,7 @@ _UP = "A-ZÀ-ÖØ-Þ"
 _LO = "a-zß-öø-ÿ"
 _NAME_WORD = (
     rf"(?:Mc|Mac|O'|O{_RSQ}|D'|D{_RSQ}|De|Di|Le|La|Van|Von|Fitz)?"
-    rf"[{_UP}][{_LO}]+(?:['{_RSQ}-][{_UP}][{_LO}]+)?"
+    rf"[{_UP}][{_LO}]+(?:['{_RSQ}-](?:O'|O{_RSQ}|Mc|Mac)?[{_UP}][{_LO}]+)?(?!\w)"
 )
 _INITIALS = rf"(?:[{_UP}]\.[ \t]?){{1,3}}"
 _TITLES = (
@@ -354,6 +359,10 @@ _SIGNOFF_NAME_RE = re.compile(
     rf"(?:[ \t]+again)?[ \t]*[,.:!-]?[ \t]*(?:\r?\n[ \t]*)*(?:{_TITLE}\.?[ \t]+)?(?P<p>{_PERSON})"
     rf"(?=[ \t]*[.!]?[ \t]*(?:\r?\n|$)|[ \t]*[,(])"
 )
+_SIGNOFF_UPPER_RE = re.compile(
+    r"(?:[ \t]+again)?[ \t]*[,.:!-]?[ \t]*(?:\r?\n[ \t]*)*"
+    r"(?P<p>[A-Z][A-Z'-]+(?:[ \t]+[A-Z][A-Z'-]+){0,2})(?=[ \t]*[.!]?[ \t]*(?:\r?\n|$))"
+)
 _SIGNOFF_TAIL = 240  # sign-offs are looked for in the last characters only
 
 # Introductions, searched in the lower-cased text; contexts checked in Python.
@@ -368,7 +377,8 @@ _INTRO_CONTEXT = {
 _INTRO_NAME_RE = re.compile(rf"[ \t]*[,:-]?[ \t]*(?:{_TITLE}\.?[ \t]+)?(?P<p>{_PERSON})")
 _LOWER_NAME_RE = re.compile(r"[ \t]*(?P<p>[a-z][a-z'-]+(?:[ \t]+[a-z][a-z'-]+)?)")
 
-# Relations: "my neighbour Jane Smith", "our MP, Tom Jones" (lower-cased search).
+# Relations: "my neighbour Jane Smith", "our MP, Tom Jones" (lower-cased search;
+# the possessive first keeps the literal prefix scan fast).
 _RELATION_RE = re.compile(
     r"(?:my|our|his|her|their)[ \t]+(?:husband|wife|partner|son|daughter|mother|father|mum"
     r"|dad|brother|sister|neighbour|neighbor|friend|colleague|carer|grandson|granddaughter"
@@ -376,13 +386,13 @@ _RELATION_RE = re.compile(
     r"|councillor|advocate|caseworker|case[ \t]+worker|social[ \t]+worker)"
     r"(?=[ \t]*,?[ \t]+)"
 )
-_RELATION_NAME_RE = re.compile(rf"[ \t]*,?[ \t]+(?P<p>{_PERSON})")
+_RELATION_NAME_RE = re.compile(rf"[ \t]*,?[ \t]*(?P<p>{_PERSON})")
 
 _IAM_RE = re.compile(rf"I(?:[ \t]+am|'m|{_RSQ}m|,)[ \t]+(?P<p>{_PERSON})")
 _IAM_FOLLOW_RE = re.compile(r"[ \t]*(?:[,;(.]|-|and\b|from\b|of\b|who\b|$)")
 
-# capitalised word followed by another capitalised word: first name + surname
-_BIGRAM_RE = re.compile(rf"[{_UP}][{_LO}]+(?=[ \t]+[{_UP}])")
+# any capitalised word (first names are looked up in a set)
+_CAP_NAME_RE = re.compile(rf"[{_UP}][{_LO}]+(?!\w)")
 _SURNAME_RE = re.compile(rf"[ \t]+(?P<s>(?:{_INITIALS})?{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)")
 
 _WORD_SPLIT_RE = re.compile(r"[ \t]+")
@@ -464,6 +474,8 @@ Green Court Hall Airport Harbour Port Estate Valley River Crescent Terrace Row G
 Parade Mews Wharf Quay Junction Bay Island Islands Forest Moor Heath Common Castle Cathedral
 Abbey Tower Building Buildings Centre Market Theatre Museum Gallery Stadium Arena Ground
 Palace Gate Gardens Wharf Dock Docks Pier Cross Circus Fields Marshes Downs Hills Vale Wells
+Ward Wards Unit Units Suite Wing County Town City Village Parish Borough District Region
+Constituency
 Act Acts Bill Regulations Regulation Directive Agreement Strategy Framework Report Review
 Inquiry Index Scheme Fund Award Prize Lecture Principle Principles Test Rule Rules Law Laws
 Code Charter Convention Treaty Order Plan Policy Standard Standards Guidance Register
@@ -478,7 +490,7 @@ _ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
 # first name unless the first name is itself a common place name ("Victoria Park").
 _SURNAME_ORG_TEXT = (
     "Hall Hill Green Wood Park Lane Church Bridge Marsh Moor Castle Court Street Mills Heath "
-    "Abbey Bay Grove Banks Field Fields Brook Rivers Walker Parker Fisher Palmer Porter"
+    "Abbey Bay Grove Banks Field Fields Brook Rivers Walker Parker Fisher Palmer Porter Ward"
 )
 _SURNAME_ORG_WORDS = frozenset(_SURNAME_ORG_TEXT.split())
 _PLACE_FIRST_TEXT = (
@@ -486,6 +498,13 @@ _PLACE_FIRST_TEXT = (
     "Clarence Regent Anne Mary James Jack Henry William Edward Charles"
 )
 _PLACE_FIRST_NAMES = frozenset(_PLACE_FIRST_TEXT.split())
+# First names that alone are as often a word, a place or a saint as a person.
+_AMBIGUOUS_SINGLE_TEXT = (
+    "Frank Max Eve Dean Lee Victoria Elizabeth George Albert Charles Jack Kay Carol Dale Nick "
+    "Sally Bob Jean Hazel Florence Stanley Alexandra Robin Lynn Ross Lewis Kerry Clare Angus "
+    "Norman Mohammed Mohammad Mohamed Muhammad Adam Noah Isaac Joseph Mary Louis Lawrence Ben"
+)
+_AMBIGUOUS_SINGLE_NAMES = frozenset(_AMBIGUOUS_SINGLE_TEXT.split())
 _ADJECTIVE_SUFFIXES = ("ly", "ed", "ing", "ful", "ous", "ive", "ish", "able", "ible", "less", "ent")
 _LOWER_STOP_TEXT = (
     "withheld redacted irrelevant unimportant confidential private anonymous none n/a "
@@ -506,14 +525,22 @@ def _name_like(word: str) -> bool:
 
 
 def _trim_person(
-    text: str, start: int, end: int, *, strict: bool, first_known: bool = False
+    text: str,
+    start: int,
+    end: int,
+    *,
+    strict: bool,
+    first_known: bool = False,
+    person_context: bool = False,
 ) -> tuple[int, int] | None:
     """Trim a captured name to its name words.
 
     Leading initials are kept. Capture stops at the first stop word. With
     ``strict`` (contexts such as sign-offs, where an organisation is as likely
     as a person) an organisation word rejects the whole capture, except a
-    surname-like one ("Hall", "Green") after a known first name or initials.
+    surname-like one ("Hall", "Green") after a known first name or initials,
+    or after any name word when the context announces a person
+    (``person_context``: sign-offs, "my name is", "my neighbour").
     """
     chunk = text[start:end]
     pos = 0
@@ -530,7 +557,9 @@ def _trim_person(
             initials = True
             continue
         if piece in _ORG_WORDS:
-            surname_ok = piece in _SURNAME_ORG_WORDS and (first_known or initials)
+            surname_ok = piece in _SURNAME_ORG_WORDS and (
+                first_known or initials or (person_context and words >= 1)
+            )
             if not surname_ok:
                 if strict:
                     return None
@@ -560,7 +589,7 @@ def _signoff_spans(text: str, lowered: str, out: list[tuple[int, int]]) -> None:
         start, end = m.start(), m.end()
         if not _boundary_before(lowered, start) or not _boundary_after(lowered, end):
             continue
-        nm = _SIGNOFF_NAME_RE.match(text, end)
+        nm = _SIGNOFF_NAME_RE.match(text, end) or _SIGNOFF_UPPER_RE.match(text, end)
         if nm is None:
             continue
         # the phrase ("Kind regards", "Yours sincerely") must open a line or
@@ -573,9 +602,27 @@ def _signoff_spans(text: str, lowered: str, out: list[tuple[int, int]]) -> None:
         before = before.rstrip(" \t")
         if before and before[-1] not in ".!?;)":
             continue
-        trimmed = _trim_person(text, nm.start("p"), nm.end("p"), strict=True)
+        p_start, p_end = nm.start("p"), nm.end("p")
+        if nm.re is _SIGNOFF_UPPER_RE:
+            if _upper_name_ok(text[p_start:p_end].split()):
+                out.append((p_start, p_end))
+            continue
+        trimmed = _trim_person(text, p_start, p_end, strict=True, person_context=True)
         if trimmed is not None:
             out.append(trimmed)
+
+
+def _upper_name_ok(words: list[str]) -> bool:
+    """An all-capitals sign-off name ("JANE SMITH"), not an acronym or an organisation."""
+    if all(len(w) <= 3 for w in words):
+        return False
+    for i, word in enumerate(words):
+        cap = word.capitalize()
+        if len(word) < 2 or not any(c in "AEIOUY" for c in word) or cap in _STOP_WORDS:
+            return False
+        if cap in _ORG_WORDS and not (i and cap in _SURNAME_ORG_WORDS):
+            return False
+    return True
 
 
 def _intro_spans(text: str, lowered: str, out: list[tuple[int, int]]) -> None:
@@ -592,7 +639,9 @@ def _intro_spans(text: str, lowered: str, out: list[tuple[int, int]]) -> None:
                 continue
         nm = _INTRO_NAME_RE.match(text, m.end())
         if nm is not None:
-            trimmed = _trim_person(text, nm.start("p"), nm.end("p"), strict=True)
+            trimmed = _trim_person(
+                text, nm.start("p"), nm.end("p"), strict=True, person_context=True
+            )
             if trimmed is not None:
                 out.append(trimmed)
                 continue
@@ -619,7 +668,7 @@ def _relation_spans(text: str, lowered: str, out: list[tuple[int, int]]) -> None
         nm = _RELATION_NAME_RE.match(text, m.end())
         if nm is None:
             continue
-        trimmed = _trim_person(text, nm.start("p"), nm.end("p"), strict=True)
+        trimmed = _trim_person(text, nm.start("p"), nm.end("p"), strict=True, person_context=True)
         if trimmed is None:
             continue
         words = text[trimmed[0] : trimmed[1]].split()
@@ -649,8 +698,14 @@ def _iam_spans(text: str, out: list[tuple[int, int]]) -> None:
         out.append(trimmed)
 
 
-def _bigram_spans(text: str, out: list[tuple[int, int]]) -> None:
-    for m in _BIGRAM_RE.finditer(text):
+def _first_name_spans(text: str, out: list[tuple[int, int]]) -> None:
+    """A known first name, with the capitalised surname that follows it if any.
+
+    A first name alone counts too ("Thanks to Chris", "Scott was great"),
+    except names that are also common words or places on their own (Frank,
+    Max, Victoria, Lee ...) and saints ("St George").
+    """
+    for m in _CAP_NAME_RE.finditer(text):
         first = m.group()
         if first not in _FIRST_NAMES:
             continue
@@ -658,23 +713,27 @@ def _bigram_spans(text: str, out: list[tuple[int, int]]) -> None:
         if start and (_is_word_char(text[start - 1]) or text[start - 1] in "'-" + _RSQ):
             continue
         sm = _SURNAME_RE.match(text, m.end())
-        if sm is None:
+        if sm is not None:
+            rest = sm.group("s").split()
+            if rest[0] in _ORG_WORDS and (
+                rest[0] not in _SURNAME_ORG_WORDS or first in _PLACE_FIRST_NAMES
+            ):
+                continue  # "Victoria Station", "Elizabeth Line"
+            if any(w in _ORG_WORDS for w in rest[1:]):  # "Lynn Jarrett Ward": a place
+                continue
+            trimmed = _trim_person(text, sm.start("s"), sm.end("s"), strict=False, first_known=True)
+            if trimmed is not None:
+                # a following organisation / place word: "Ellen Wilkinson School"
+                nxt = _CAP_WORD_RE.match(text, trimmed[1])
+                if nxt is None or nxt.group("w") not in _ORG_WORDS:
+                    out.append((start, trimmed[1]))
+                continue
+        if first in _AMBIGUOUS_SINGLE_NAMES:
             continue
-        rest = sm.group("s").split()
-        if rest[0] in _ORG_WORDS and (
-            rest[0] not in _SURNAME_ORG_WORDS or first in _PLACE_FIRST_NAMES
-        ):
+        before = text[max(0, start - 7) : start]
+        if before.endswith(("St ", "St. ", "Saint ")):
             continue
-        if any(w in _ORG_WORDS and w not in _SURNAME_ORG_WORDS for w in rest[1:]):
-            continue
-        trimmed = _trim_person(text, sm.start("s"), sm.end("s"), strict=False, first_known=True)
-        if trimmed is None:
-            continue
-        # a following organisation / place word makes it a place ("Ellen Wilkinson School")
-        nxt = _CAP_WORD_RE.match(text, trimmed[1])
-        if nxt is not None and nxt.group("w") in _ORG_WORDS:
-            continue
-        out.append((start, trimmed[1]))
+        out.append((start, m.end()))
 
 
 def _find_word(text: str, word: str, out: list[tuple[int, int]]) -> None:
@@ -762,7 +821,7 @@ def _name_spans(text: str, lowered: str, names: tuple[str, ...]) -> list[tuple[i
     _intro_spans(text, lowered, found)
     _relation_spans(text, lowered, found)
     _iam_spans(text, found)
-    _bigram_spans(text, found)
+    _first_name_spans(text, found)
     if found:
         _propagate(text, list(found), found)
     if names:
@@ -775,9 +834,12 @@ def _name_spans(text: str, lowered: str, names: tuple[str, ...]) -> list[tuple[i
 # --------------------------------------------------------------------------
 
 
+_ALL_KINDS = frozenset(KINDS)
+
+
 def _normalise_kinds(kinds: Collection[str] | None) -> frozenset[str]:
     if kinds is None:
-        return frozenset(KINDS)
+        return _ALL_KINDS
     if isinstance(kinds, str):
         kinds = (kinds,)
     chosen = frozenset(k.upper() for k in kinds)

@@ -332,6 +332,13 @@ class _Builder:
         first, last = self.person
         return f"{first[0]}. {last}", "NAME"
 
+    def upper_fullname(self) -> tuple[str, str | None]:
+        first, last = self.person
+        return f"{first} {last}".upper(), "NAME"
+
+    def lower_first(self) -> tuple[str, str | None]:
+        return self.person[0].lower(), "NAME"
+
     def lower_fullname(self) -> tuple[str, str | None]:
         first, last = self.person
         return f"{first} {last}".lower(), "NAME"
@@ -477,6 +484,13 @@ POSITIVE_TEMPLATES: dict[str, list[str]] = {
         "Submitted by {fullname}.",
         "{filler}\n\nKind regards\n{titled}",
         "{filler} Best,\n{first}",
+        # harder: no trigger word, a first name alone, capitals, lower case
+        "{first} at the council told me my file had been shared.",
+        "Thanks to {fullname} and the team at the surgery for their help.",
+        "{filler}\n\nKIND REGARDS\n{upper_fullname}",
+        "I talked to {lower_first} at the job centre and nobody knew.",
+        "{fullname} (a constituent) asked me to send this on.",
+        "Me and {first} both think this goes too far.",
     ],
 }
 

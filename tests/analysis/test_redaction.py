@@ -96,6 +96,8 @@ def test_obfuscated_email_detected(value: str) -> None:
         "01632 960001",
         "0808 157 0192",
         "07700.900.123",
+        "0 7700 900123",  # stray space after the trunk zero
+        "O7700 900123",  # letter O typed for zero
     ],
 )
 def test_phone_detected(value: str) -> None:
@@ -258,6 +260,35 @@ def test_introductions_relations_and_known_first_names(text: str, name: str) -> 
     assert found(text) == [(name, "NAME")]
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Scott was great and Lisa listened.", ["Scott", "Lisa"]),
+        ("Thanks to Chris, Paul and Angela.", ["Chris", "Paul", "Angela"]),
+        ("KIND REGARDS\nJANE SMITH", ["JANE SMITH"]),
+        ("Best wishes\nTendai Hall", ["Tendai Hall"]),
+    ],
+)
+def test_known_first_names_alone_and_capitals_sign_off(text: str, names: list[str]) -> None:
+    assert [v for v, k in found(text)] == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Frank discussion is needed.",
+        "St George and St James are saints.",
+        "Christmas Eve and Big Ben.",
+        "KIND REGARDS\nNHS ENGLAND",
+        "Kind regards,\nCounty Hall",
+        "Best wishes,\nLeeds Green Party",
+        "Scores were 0 1 2 3 4 5 6 7 8 9 10.",
+    ],
+)
+def test_ambiguous_words_not_redacted(text: str) -> None:
+    assert redact(text).spans == ()
+
+
 def test_detected_name_is_redacted_where_it_recurs() -> None:
     text = "My name is Jane Smith. Jane thinks the proposal is rushed."
     result = redact(text)
@@ -358,6 +389,16 @@ def test_spans_point_to_original_text_and_raw_text_unchanged() -> None:
         result.spans[0].start = 3  # type: ignore[misc]
 
 
+def test_offsets_survive_unicode_whose_lower_case_changes_length() -> None:
+    # "İ".lower() is two characters: the lower-cased search text must keep offsets
+    raw = "İİİ see twitter.com/jane_s and jane at example dot com"
+    result = redact(raw)
+    assert [(raw[s.start : s.end], s.kind) for s in result.spans] == [
+        ("twitter.com/jane_s", "URL"),
+        ("jane at example dot com", "EMAIL"),
+    ]
+
+
 def test_placeholders_are_not_redacted_again() -> None:
     placeholders = " ".join(f"[{k}]" for k in KINDS)
     assert redact(placeholders).spans == ()
@@ -371,10 +412,11 @@ def test_kinds_restrict_what_is_redacted() -> None:
 
 
 def test_redact_many_with_and_without_names() -> None:
-    texts = ["Priya agrees.", "Call 07700 900123", ""]
-    out = redact_many(texts, [["Priya Sharma"], [], []])
+    # "Oluwaseun" is in no first-name list: only the metadata finds it
+    texts = ["Oluwaseun agrees.", "Call 07700 900123", ""]
+    out = redact_many(texts, [["Oluwaseun Adeyemi"], [], []])
     assert [r.text for r in out] == ["[NAME] agrees.", "Call [PHONE]", ""]
-    assert [r.text for r in redact_many(iter(texts))] == ["Priya agrees.", "Call [PHONE]", ""]
+    assert [r.text for r in redact_many(iter(texts))] == ["Oluwaseun agrees.", "Call [PHONE]", ""]
     with pytest.raises(ValueError, match="names has 1 entries"):
         redact_many(texts, [["x"]])
 

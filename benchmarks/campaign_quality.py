@@ -14,7 +14,8 @@ Prints JSON:
 * ``added_text``: the share of own sentences inserted into members that
   ``added_text(template, member)`` recovers, with the detector's template
   (end to end, a missed member counts as a miss) and with the gold template,
-  and the mean number of other words it returns per member;
+  the mean number of other words it returns per member (a member's own name
+  sentence or a new greeting line counts here), and its speed over all members;
 * ``speed``: texts per second of ``fit`` at ``--n`` and at ``--large`` texts,
   one core, with the mean text length.
 """
@@ -94,6 +95,13 @@ def campaign_scores(cases: CaseSet, pred: np.ndarray) -> dict[str, object]:
 
 
 def added_scores(cases: CaseSet, det: CampaignDetector) -> dict[str, object]:
+    t0 = time.perf_counter()
+    calls = 0
+    for c in det.campaigns_:
+        for i in c.members:
+            added_text(c.template, cases.texts[i])
+            calls += 1
+    seconds = time.perf_counter() - t0
     total = 0
     found_end_to_end = 0
     found_gold = 0
@@ -121,6 +129,7 @@ def added_scores(cases: CaseSet, det: CampaignDetector) -> dict[str, object]:
         "mean_other_words_per_member": round(float(np.mean(extra_words)), 2)
         if extra_words
         else None,
+        "members_per_second": round(calls / seconds) if seconds > 0 else None,
     }
 
 

@@ -593,6 +593,27 @@ def test_transformer_params_clone_and_fit_transform() -> None:
     assert PersonalDataRedactor().transform(X) == ["Mail [EMAIL], [NAME]", "Call [PHONE]"]
 
 
+@pytest.mark.parametrize(
+    "check_name",
+    [
+        "check_get_params_invariance",
+        "check_set_params",
+        "check_no_attributes_set_in_init",
+        "check_parameters_default_constructible",
+        "check_estimator_cloneable",
+        "check_estimator_repr",
+        "check_dont_overwrite_parameters",
+        "check_fit_check_is_fitted",
+        "check_valid_tag_types",
+    ],
+)
+def test_transformer_passes_applicable_estimator_checks(check_name: str) -> None:
+    # the checks that do not assume numeric 2-D input (this is a text transformer)
+    from sklearn.utils import estimator_checks
+
+    getattr(estimator_checks, check_name)("PersonalDataRedactor", PersonalDataRedactor())
+
+
 def test_transformer_validates_kinds_and_rejects_single_string() -> None:
     with pytest.raises(ValueError, match="unknown kinds"):
         PersonalDataRedactor(kinds=("BOGUS",)).fit(["x"])

@@ -685,3 +685,50 @@ def test_time_ordered_ids_and_receipt_codes_are_distinct() -> None:
     from app.security import RECEIPT_ALPHABET
 
     assert all(len(c) == 14 and set(c.replace("-", "")) <= set(RECEIPT_ALPHABET) for c in codes)
+
+
+@pytest.mark.parametrize("processes", [False, True], ids=["thread", "process-pool"])
+async def test_chunked_redaction_matches_redacting_each_answer(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    admin: str,
+    consultation: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    processes: bool,
+) -> None:
+    """Many COPY chunks and redaction batches, repeated texts, names, in a thread or processes."""
+    from analysis.redaction import redact
+
+    monkeypatch.setattr(service, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(service, "REDACTION_BATCH", 3)
+    if processes:
+        monkeypatch.setattr(service, "PROCESS_POOL_MIN_TEXTS", 1)
+        monkeypatch.setattr(service, "redaction_workers", lambda: 2)
+    names = ["Jane Smith", "", "Ravi Patel", "Jane Smith", "", "Tom Jones", "Ravi Patel"]
+    texts = [
+        "Jane Smith thinks so; mail jane@example.org",
+        "Agreed. Call 07700 900123.",
+        "Ravi here. Smith is wrong.",
+        "Jane Smith thinks so; mail jane@example.org",
+        "Agreed. Call 07700 900123.",
+        "Nothing personal here.",
+        "Agreed. Call 07700 900123.",
+    ]
+    rows = [
+        [f"c{i}", "", "", name, "", text, "Agree", f"Second answer {i % 3}", ""]
+        for i, (name, text) in enumerate(zip(names, texts, strict=True))
+    ]
+    path = tmp_path / "chunks.csv"
+    path.write_bytes(csv_bytes(rows))
+    result = await service.import_responses(
+        session, slug=SLUG, user=None, filename="chunks.csv", path=path, max_answer_chars=20_000
+    )
+    assert (result.responses, result.answers) == (7, 21)
+    stored_rows = await stored(session)
+    for i, (name, text) in enumerate(zip(names, texts, strict=True)):
+        answers = stored_rows[f"c{i}"][2]
+        expected = redact(text, names=[name] if name else []).text
+        assert answers["1"].redacted_text == expected, (i, answers["1"].redacted_text)
+        assert answers["3"].redacted_text == f"Second answer {i % 3}"
+    assert "[NAME]" in (stored_rows["c0"][2]["1"].redacted_text or "")

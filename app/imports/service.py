@@ -36,11 +36,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
+import os
 import re
 import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -76,9 +79,14 @@ from app.users.models import User
 from app.users.service import is_member
 
 MAX_PROBLEMS = 20
-# Answers redacted and sent to the server per COPY chunk (the next chunk is prepared while
+# Rows whose answers are formatted and sent per COPY chunk (the next chunk is prepared while
 # the server stores the previous one).
 CHUNK_ROWS = 5_000
+# Distinct texts per redaction task; imports with at least PROCESS_POOL_MIN_TEXTS distinct
+# texts redact in a pool of processes (one per core, at most MAX_REDACTION_WORKERS).
+REDACTION_BATCH = 2_000
+PROCESS_POOL_MIN_TEXTS = 50_000
+MAX_REDACTION_WORKERS = 8
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stage "parsed" (rows validated) or "written" (rows stored)."""
@@ -215,6 +223,7 @@ async def import_responses(
     prepared = await asyncio.to_thread(validate_rows, table, plan, max_answer_chars, progress)
     await _check_existing_ids(session, consultation.id, table, plan, prepared)
     validated_at = time.perf_counter()
+    write_timings: dict[str, float] = {}
     import_id = await _write(
         session,
         consultation_id=consultation.id,
@@ -223,6 +232,7 @@ async def import_responses(
         table=table,
         prepared=prepared,
         progress=progress,
+        timings=write_timings,
     )
     written_at = time.perf_counter()
     return ImportResult(
@@ -235,6 +245,7 @@ async def import_responses(
             "read": read_at - started,
             "validate": validated_at - read_at,
             "write": written_at - validated_at,
+            **{f"write.{k}": v for k, v in write_timings.items()},
         },
     )
 
@@ -268,6 +279,12 @@ def _normalise(value: str) -> str:
 
 def _field_key(header: str) -> str:
     return re.sub(r"[\s\-]+", "_", header.strip().casefold())
+
+
+def _lap(timings: dict[str, float], name: str, since: float) -> float:
+    now = time.perf_counter()
+    timings[name] = timings.get(name, 0.0) + now - since
+    return now
 
 
 def _capitalised(where: str) -> str:
@@ -873,19 +890,95 @@ def receipt_codes(count: int, taken: Iterable[str] = ()) -> list[str]:
     return codes
 
 
-def _redactions(texts: list[str], names: list[str | None]) -> list[str]:
-    """Redacted texts; a respondent's name is passed only where one of its words occurs
-    (the name rule cannot match otherwise, and each distinct name costs a regex)."""
-    name_lists: list[tuple[str, ...]] = []
-    for answer, name in zip(texts, names, strict=True):
-        if name:
-            folded = answer.casefold()
-            words = [w.strip(".,").casefold() for w in name.split()]
-            if any(w and w in folded for w in words):
-                name_lists.append((name,))
-                continue
-        name_lists.append(())
-    return [r.text for r in redact_many(texts, name_lists)]
+def _name_if_present(text: str, name: str | None) -> str | None:
+    """The respondent's name if one of its words occurs in the text, else None: the name rule
+    cannot match otherwise, and leaving it out lets identical texts share one redaction."""
+    if not name:
+        return None
+    folded = text.casefold()
+    for word in name.split():
+        part = word.strip(".,").casefold()
+        if part and part in folded:
+            return name
+    return None
+
+
+def redact_batch(pairs: list[tuple[str, str | None]]) -> list[str]:
+    """Redacted texts of (text, respondent name) pairs."""
+    return [r.text for r in redact_many([p[0] for p in pairs], [_names(p[1]) for p in pairs])]
+
+
+def _names(name: str | None) -> tuple[str, ...]:
+    return (name,) if name else ()
+
+
+def redaction_workers() -> int:
+    """Processes for redaction: one per core but one (left to parsing and COPY), at most
+    MAX_REDACTION_WORKERS; 1 means a thread of this process."""
+    return max(1, min((os.cpu_count() or 1) - 1, MAX_REDACTION_WORKERS))
+
+
+class _Redactor:
+    """Redacts every distinct (text, name) pair of an import once, in the background.
+
+    Redaction is pure Python and the largest cost of an import. Large imports on machines
+    with three or more cores send batches to a pool of processes, which work while this
+    process formats and streams COPY data; otherwise one thread does it.
+    """
+
+    def __init__(self, prepared: Prepared, bounds: list[int]):
+        texts, rows, names = prepared.answer_texts, prepared.answer_rows, prepared.name
+        position: dict[tuple[str, str | None], int] = {}
+        self.positions: list[int] = [-1] * len(texts)
+        self.needed: list[int] = []  # distinct pairs needed up to the end of each chunk
+        for k in range(1, len(bounds)):
+            first = prepared.answer_starts[bounds[k - 1]]
+            for a in range(first, prepared.answer_starts[bounds[k]]):
+                text = texts[a]
+                if text is not None:
+                    key = (text, _name_if_present(text, names[rows[a]]))
+                    found = position.get(key)
+                    if found is None:
+                        found = position[key] = len(position)
+                    self.positions[a] = found
+            self.needed.append(len(position))
+        pairs = list(position)
+        self.batches = [
+            pairs[i : i + REDACTION_BATCH] for i in range(0, len(pairs), REDACTION_BATCH)
+        ]
+        self.results: list[list[str]] = []
+        self.executor: Executor
+        workers = redaction_workers()
+        if len(pairs) >= PROCESS_POOL_MIN_TEXTS and workers > 1:
+            context = multiprocessing.get_context("forkserver")
+            # Workers only import the redaction library (a bound of their start-up time).
+            context.set_forkserver_preload(["analysis.redaction"])
+            self.executor = ProcessPoolExecutor(workers, mp_context=context)
+        else:
+            self.executor = ThreadPoolExecutor(1, thread_name_prefix="redact")
+        loop = asyncio.get_running_loop()
+        self.futures = [
+            loop.run_in_executor(
+                self.executor, redact_many, [p[0] for p in b], [_names(p[1]) for p in b]
+            )
+            for b in self.batches
+        ]
+
+    async def ready_for(self, chunk: int) -> None:
+        """Waits until the answers of chunk number `chunk` are redacted."""
+        batches = -(-self.needed[chunk] // REDACTION_BATCH)
+        while len(self.results) < batches:
+            redacted = await self.futures[len(self.results)]
+            self.results.append([r.text for r in redacted])
+
+    def redacted(self, answer: int) -> str:
+        index = self.positions[answer]
+        return self.results[index // REDACTION_BATCH][index % REDACTION_BATCH]
+
+    def close(self) -> None:
+        for future in self.futures:
+            future.cancel()
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _respondent_rows(prepared: Prepared, ids: list[str], consultation_id: str) -> str:
@@ -948,29 +1041,19 @@ def _answer_chunk(
     response_ids: list[str],
     start_row: int,
     end_row: int,
-    cache: dict[tuple[str, str | None], str],
+    redactor: _Redactor,
+    timings: dict[str, float],
 ) -> bytes:
-    """COPY text for the answers of rows [start_row, end_row), redacted."""
+    """COPY text for the answers of rows [start_row, end_row) (their redaction is done)."""
+    started = time.perf_counter()
     first, last = prepared.answer_starts[start_row], prepared.answer_starts[end_row]
     rows = prepared.answer_rows
     texts = prepared.answer_texts
     options = prepared.answer_options
     questions = prepared.answer_questions
-    names = prepared.name
-    # Redact the distinct (text, name) pairs of the chunk once.
-    todo: dict[tuple[str, str | None], None] = {}
-    for k in range(first, last):
-        t = texts[k]
-        if t is not None:
-            key = (t, names[rows[k]])
-            if key not in cache:
-                todo[key] = None
-    if todo:
-        keys = list(todo)
-        redacted = _redactions([k[0] for k in keys], [k[1] for k in keys])
-        cache.update(zip(keys, redacted, strict=True))
     ids = time_ordered_ids(last - first)
     question_text = {q: str(q) for q in set(questions[first:last])}
+    redacted = redactor.redacted
     lines = []
     for k in range(first, last):
         t = texts[k]
@@ -979,7 +1062,7 @@ def _answer_chunk(
             opts = _copy_text(_array_literal(options[k]))
         else:
             text_field = _copy_text(t)
-            r = cache[(t, names[rows[k]])]
+            r = redacted(k)
             redacted_field = text_field if r == t else _copy_text(r)
             opts = "{}"
         lines.append(
@@ -987,7 +1070,9 @@ def _answer_chunk(
             f"{text_field}\t{redacted_field}\t{opts}"
         )
     lines.append("")
-    return "\n".join(lines).encode()
+    data = "\n".join(lines).encode()
+    _lap(timings, "format_answers", started)
+    return data
 
 
 RESPONDENT_COLUMNS = (
@@ -1010,6 +1095,7 @@ async def _write(
     table: SourceTable,
     prepared: Prepared,
     progress: Progress | None,
+    timings: dict[str, float],
 ) -> uuid.UUID:
     import psycopg
 
@@ -1045,42 +1131,44 @@ async def _write(
         ).encode()
         return respondent_ids, response_ids, respondents, responses
 
-    _, response_ids, respondents, responses = await asyncio.to_thread(heads)
-    cache: dict[tuple[str, str | None], str] = {}
+    clock = time.perf_counter()
     bounds = [*range(0, prepared.count, CHUNK_ROWS), prepared.count]
+    redactor = _Redactor(prepared, bounds)
+    clock = _lap(timings, "plan_redaction", clock)
+    _, response_ids, respondents, responses = await asyncio.to_thread(heads)
+    clock = _lap(timings, "format_respondents", clock)
+
+    async def chunk(k: int) -> bytes:
+        waited = time.perf_counter()
+        await redactor.ready_for(k)
+        _lap(timings, "redaction_wait", waited)
+        return await asyncio.to_thread(
+            _answer_chunk, prepared, response_ids, bounds[k], bounds[k + 1], redactor, timings
+        )
+
     try:
         async with aconn.cursor() as cursor:
             async with cursor.copy(f"COPY respondents ({RESPONDENT_COLUMNS}) FROM STDIN") as copy:
                 await copy.write(respondents)
+            clock = _lap(timings, "copy_respondents", clock)
             async with cursor.copy(f"COPY responses ({RESPONSE_COLUMNS}) FROM STDIN") as copy:
                 await copy.write(responses)
+            clock = _lap(timings, "copy_responses", clock)
             async with cursor.copy(f"COPY answers ({ANSWER_COLUMNS}) FROM STDIN") as copy:
-                # Prepare chunk k+1 (redaction, formatting) while the server stores chunk k.
-                pending = None
-                if len(bounds) > 1:
-                    pending = asyncio.create_task(
-                        asyncio.to_thread(
-                            _answer_chunk, prepared, response_ids, bounds[0], bounds[1], cache
-                        )
-                    )
+                # Chunk k+1 is formatted (in a thread) while chunk k is sent and stored.
+                pending = asyncio.create_task(chunk(0)) if len(bounds) > 1 else None
                 for k in range(1, len(bounds)):
                     assert pending is not None
-                    chunk = await pending
-                    pending = None
-                    if k + 1 < len(bounds):
-                        pending = asyncio.create_task(
-                            asyncio.to_thread(
-                                _answer_chunk,
-                                prepared,
-                                response_ids,
-                                bounds[k],
-                                bounds[k + 1],
-                                cache,
-                            )
-                        )
-                    await copy.write(chunk)
+                    data = await pending
+                    pending = asyncio.create_task(chunk(k)) if k + 1 < len(bounds) else None
+                    waited = time.perf_counter()
+                    await copy.write(data)
+                    _lap(timings, "copy_answers_send", waited)
                     if progress is not None:
                         progress("written", bounds[k], prepared.count)
+                waited = time.perf_counter()
+            _lap(timings, "copy_answers_finish", waited)
+            _lap(timings, "copy_answers", clock)
     except psycopg.errors.UniqueViolation as exc:
         constraint = exc.diag.constraint_name or ""
         if "external_id" in constraint:
@@ -1089,4 +1177,6 @@ async def _write(
                 "stored from this file. Run it again to see which ids."
             ) from None
         raise
+    finally:
+        redactor.close()
     return import_id

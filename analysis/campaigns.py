@@ -72,6 +72,9 @@ _EMPTY = np.uint32(0xFFFFFFFF)
 _M1 = _U64(0xBF58476D1CE4E5B9)
 _M2 = _U64(0x94D049BB133111EB)
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
+# A group whose template check keeps finding no campaign is given up after this
+# many attempts (bounds the work on a large chain of merely similar answers).
+_MAX_FAILED_PEELS = 16
 # Bytes of concatenated text handled per chunk (bounds the working memory).
 _CHUNK_BYTES = 1 << 22
 
@@ -341,8 +344,14 @@ def _overlap_with(
     ends = np.cumsum(lens)
     idx = np.arange(total, dtype=np.int64) + np.repeat(offsets[rows] - (ends - lens), lens)
     v = values[idx]
-    at = np.minimum(np.searchsorted(r, v), r.size - 1)
-    hit = r[at] == v
+    # a 2**20-bit filter on the low bits first, the exact test on its few hits
+    table = np.zeros(1 << 20, dtype=bool)
+    table[r & np.uint32(0xFFFFF)] = True
+    maybe = np.flatnonzero(table[v & np.uint32(0xFFFFF)])
+    hit = np.zeros(total, dtype=bool)
+    if maybe.size:
+        at = np.minimum(np.searchsorted(r, v[maybe]), r.size - 1)
+        hit[maybe] = r[at] == v[maybe]
     inter = np.bincount(np.repeat(np.arange(rows.size), lens), weights=hit, minlength=rows.size)
     return inter, lens.astype(np.float64), int(r.size)
 
@@ -472,9 +481,14 @@ class CampaignDetector(BaseEstimator):
         # 1. normalise, collapse exact duplicates
         index: dict[str, int] = {}
         inverse = np.empty(n, dtype=np.int64)
+        first: list[int] = []  # first text of each distinct normalised text
         for i, t in enumerate(texts):
-            inverse[i] = index.setdefault(normalise(t), len(index))
+            j = index.setdefault(normalise(t), len(index))
+            if j == len(first):
+                first.append(i)
+            inverse[i] = j
         uniq = list(index)
+        first_of = np.asarray(first, dtype=np.int64)
         counts = np.bincount(inverse, minlength=len(uniq)).astype(np.int64)
 
         # 2. only texts of min_length or more
@@ -501,9 +515,10 @@ class CampaignDetector(BaseEstimator):
                 if self.candidate_threshold is None
                 else float(self.candidate_threshold)
             )
+            # four standard deviations of the sketch estimate at similarity 0.5
+            margin = 4.0 * float(np.sqrt(0.25 / sig.shape[1]))
             if len(edges):
-                est = _estimated_similarity(sig, edges)
-                edges = edges[est >= cand]
+                edges = edges[_estimated_similarity(sig, edges) >= cand]
             adj = sp.coo_matrix(
                 (np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(m, m)
             ).tocsr()
@@ -520,22 +535,29 @@ class CampaignDetector(BaseEstimator):
                 sets = _shingle_sets([elig_texts[i] for i in pos], k, seed)
                 order = np.argsort(comp[pos], kind="stable")
                 bounds = np.flatnonzero(np.diff(comp[pos][order])) + 1
-                stack = [pos[g] for g in np.split(order, bounds)]
+                stack = [(pos[g], 0) for g in np.split(order, bounds)]
                 stack.reverse()
                 while stack:
-                    members = stack.pop()
-                    if w[members].sum() < self.min_members:
+                    members, failures = stack.pop()
+                    if w[members].sum() < self.min_members or failures > _MAX_FAILED_PEELS:
                         continue
                     medoid = self._medoid(sig[members], w[members], rng)
-                    inter, size, tsize = _overlap_with(sets, local[members], local[members[medoid]])
+                    # exact similarity only where the sketch leaves it possible (> 4 sd)
+                    est = (sig[members] == sig[members[medoid]]).mean(axis=1)
+                    near = np.flatnonzero(est >= cand - margin)
+                    inter, size, tsize = _overlap_with(
+                        sets, local[members[near]], local[members[medoid]]
+                    )
                     union = size + tsize - inter
-                    sim = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+                    sim = np.zeros(members.size)
+                    sim[near] = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
                     inside = sim >= self.threshold
                     if self.containment is not None and tsize > 0:
-                        inside |= (inter / tsize >= self.containment) & (sim >= cand)
+                        inside[near] |= (inter / tsize >= self.containment) & (sim[near] >= cand)
                     inside[medoid] = True
                     accepted = members[inside]
-                    if w[accepted].sum() >= self.min_members:
+                    found = w[accepted].sum() >= self.min_members
+                    if found:
                         groups.append(accepted)
                         templates.append(int(members[medoid]))
                         for p, s in zip(accepted.tolist(), sim[inside].tolist(), strict=True):
@@ -546,11 +568,10 @@ class CampaignDetector(BaseEstimator):
                         nc, lab = connected_components(sub, directed=False)
                         sub_weight = np.bincount(lab, weights=w[rest], minlength=nc)
                         for c in np.flatnonzero(sub_weight >= self.min_members)[::-1]:
-                            stack.append(rest[lab == c])
+                            stack.append((rest[lab == c], 0 if found else failures + 1))
 
         # 6. map back to the original texts, largest campaign first
         elig_label = np.full(m, -1, dtype=np.int64)
-        first_of = np.unique(inverse, return_index=True)[1].astype(np.int64)
         sizes = [int(w[g].sum()) for g in groups]
         ranked = sorted(
             range(len(groups)),

@@ -380,7 +380,7 @@ def _typo(r: random.Random, word: str) -> str:
     return word[:i] + word[i] + word[i:]  # double
 
 
-def _member(r: random.Random, t: Template) -> tuple[str, list[str]]:
+def _member(r: random.Random, t: Template, own_paragraph: float = 0.08) -> tuple[str, list[str]]:
     """One campaign member: the template with realistic edits, and its own sentences."""
     if r.random() < 0.25:
         return t.render(), []
@@ -400,7 +400,7 @@ def _member(r: random.Random, t: Template) -> tuple[str, list[str]]:
         p = r.choice(paragraphs)
         p.insert(r.randrange(len(p) + 1), s)
         inserted.append(s)
-    if r.random() < 0.08:  # a paragraph of their own
+    if r.random() < own_paragraph:  # a paragraph of their own
         own = [_own_sentence(r) for _ in range(r.randint(2, 3))]
         paragraphs.insert(r.randint(0, len(paragraphs)), own)
         inserted.extend(own)
@@ -440,19 +440,26 @@ def generate(
     min_size: int = 20,
     max_size: int = 300,
     short_fraction: float = 0.03,
+    derived_keep: float = 0.45,
+    own_paragraph: float = 0.08,
 ) -> CaseSet:
-    """A shuffled labelled set of ``n`` texts (see the module docstring)."""
+    """A shuffled labelled set of ``n`` texts (see the module docstring).
+
+    ``derived_keep`` is the share of a base letter's sentences that a hard-case
+    campaign reuses; ``own_paragraph`` the share of members who add a paragraph
+    of 2-3 sentences of their own (the heaviest edit).
+    """
     r = random.Random(seed)
     templates = [_template(r) for _ in range(n_campaigns)]
     derived_from = {}
     for j in range(n_derived):
         base = j % n_campaigns
         derived_from[len(templates)] = base
-        templates.append(_derived(r, templates[base]))
+        templates.append(_derived(r, templates[base], derived_keep))
     rows: list[tuple[str, int, list[str]]] = []
     for cid, t in enumerate(templates):
         for _ in range(r.randint(min_size, max_size)):
-            text, ins = _member(r, t)
+            text, ins = _member(r, t, own_paragraph)
             rows.append((text, cid, ins))
     if len(rows) > n:
         raise ValueError(f"n={n} is smaller than the {len(rows)} campaign members")

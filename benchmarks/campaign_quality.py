@@ -16,8 +16,12 @@ Prints JSON:
   (end to end, a missed member counts as a miss) and with the gold template,
   the mean number of other words it returns per member (a member's own name
   sentence or a new greeting line counts here), and its speed over all members;
+* ``stress``: the same figures on harder variants (hard-case letters that reuse
+  60% or 75% of another campaign's sentences; half of all members adding a
+  paragraph of their own), to show where the method stops separating;
 * ``speed``: texts per second of ``fit`` at ``--n`` and at ``--large`` texts,
-  one core, with the mean text length.
+  one core, with the mean text length; and at ``--large`` texts of which most
+  belong to four campaigns of ``--large``/7 to ``--large``/4 members.
 """
 
 from __future__ import annotations
@@ -169,11 +173,44 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "added_text": added_scores(cases, det),
         "speed": {str(args.n): speed},
     }
+    # harder variants of the same set: closer hard-case letters, heavier edits
+    stress = {}
+    for name, kwargs in {
+        "derived_keep_0.6": {"derived_keep": 0.6},
+        "derived_keep_0.75": {"derived_keep": 0.75},
+        "own_paragraph_0.5": {"own_paragraph": 0.5},
+    }.items():
+        hard = generate(args.n, seed=args.seed, **kwargs)  # type: ignore[arg-type]
+        hard_det = CampaignDetector(random_state=args.seed).fit(hard.texts)
+        scores = campaign_scores(hard, hard_det.labels_)
+        stress[name] = {
+            "pairwise": {
+                k: round(v, 4) for k, v in pairwise_scores(hard.gold, hard_det.labels_).items()
+            },
+            "found": scores["found"],
+            "true": scores["true"],
+            "min_member_recall": scores["min_member_recall"],
+            "hard_pairs_separated": scores["hard_pairs_separated"],
+        }
+    report["stress"] = stress
     if args.large:
         big = generate(args.large, seed=args.seed + 1)
         big_det, big_speed = _timed_fit(big.texts, args.seed)
         big_speed["pairwise_f1"] = round(pairwise_scores(big.gold, big_det.labels_)["f1"], 4)
         report["speed"][str(args.large)] = big_speed  # type: ignore[index]
+        # mass campaigns: most texts belong to a few very large campaigns
+        mass = generate(
+            args.large,
+            seed=args.seed + 2,
+            n_campaigns=3,
+            n_derived=1,
+            min_size=args.large // 7,
+            max_size=args.large // 4,
+        )
+        mass_det, mass_speed = _timed_fit(mass.texts, args.seed)
+        mass_speed["campaign_members"] = int((mass.gold >= 0).sum())
+        mass_speed["pairwise_f1"] = round(pairwise_scores(mass.gold, mass_det.labels_)["f1"], 4)
+        report["speed"][f"{args.large}_mass_campaigns"] = mass_speed  # type: ignore[index]
     print(json.dumps(report, indent=2))
     return report
 

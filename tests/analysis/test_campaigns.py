@@ -187,6 +187,27 @@ def test_added_text_with_replaced_sentence_and_several_additions() -> None:
     assert added_segments(LETTER, member) == [OWN, second]
 
 
+def test_added_text_keeps_a_clause_inserted_into_a_template_sentence() -> None:
+    clause = "which my surgery already sells to an analytics firm"
+    member = LETTER.replace(
+        "share GP records with private companies.",
+        f"share GP records, {clause}, with private companies.",
+    )
+    got = added_segments(LETTER, member)
+    assert len(got) == 1 and clause in got[0]
+    assert "oppose" not in got[0]
+
+
+def test_added_text_skips_greeting_sign_off_and_name_lines() -> None:
+    member = LETTER.replace("Dear Sir or Madam,", "Dear Secretary of State,").replace(
+        "Yours faithfully,", "With best wishes from us all,\nPriya Anne Patel"
+    )
+    assert added_text(LETTER, member) == ""
+    # the same words inside the body are the respondent's own
+    body = LETTER.replace("Yours faithfully,", "Please listen to us, we are all worried.\n\nBye,")
+    assert added_text(LETTER, body) == "Please listen to us, we are all worried."
+
+
 def test_edit_similarity() -> None:
     assert edit_similarity(LETTER, LETTER) == 1.0
     assert edit_similarity("", "") == 1.0

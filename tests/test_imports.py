@@ -439,7 +439,7 @@ async def test_cli_runner_imports_a_file(tmp_path: Path, monkeypatch: pytest.Mon
         "postgresql://x/y", file=path, slug=SLUG, console=Console(file=io.StringIO())
     )
     assert calls["url"] == "postgresql://x/y"
-    assert summary.startswith("Imported 2 responses (5 answers) from f.csv [csv]")
+    assert summary.startswith("Imported 2 responses (5 answers) from f.csv (csv)")
 
 
 # --------------------------------------------------------------------------------------
@@ -732,3 +732,14 @@ async def test_chunked_redaction_matches_redacting_each_answer(
         assert answers["1"].redacted_text == expected, (i, answers["1"].redacted_text)
         assert answers["3"].redacted_text == f"Second answer {i % 3}"
     assert "[NAME]" in (stored_rows["c0"][2]["1"].redacted_text or "")
+
+
+async def test_semicolon_csv_with_bom_and_crlf(
+    client: httpx.AsyncClient, session: AsyncSession, analyst: str
+) -> None:
+    content = '\ufeffid;Q1;Q2\r\nx1;Fine, I think;Agree\r\nx2;"Two\r\nlines";Disagree\r\n'
+    created = await upload(client, analyst, "excel.csv", content.encode())
+    assert created.status_code == 201, created.text
+    rows = await stored(session)
+    assert rows["x1"][2]["1"].text == "Fine, I think"
+    assert rows["x2"][2]["1"].text == "Two\r\nlines"

@@ -41,9 +41,10 @@ def run_import(
     tasks: dict[str, Any] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
+        size = total or None  # 0: still reading the file (an indeterminate bar)
         if stage not in tasks:
-            tasks[stage] = bar.add_task("Parsed" if stage == "parsed" else "Written", total=total)
-        bar.update(tasks[stage], completed=done, total=total)
+            tasks[stage] = bar.add_task("Parsed" if stage == "parsed" else "Written", total=size)
+        bar.update(tasks[stage], completed=done, total=size)
 
     async def work(session: AsyncSession) -> service.ImportResult:
         return await service.import_responses(
@@ -61,5 +62,5 @@ def run_import(
         result = run_in_session(url, work)
     return (
         f"Imported {result.responses} responses ({result.answers} answers) from {file.name} "
-        f"[{result.format}] into '{slug}'; import id {result.import_id}."
+        f"({result.format}) into '{slug}'; import id {result.import_id}."
     )

@@ -7,7 +7,8 @@ to questions and validating the values is `app.imports.service`'s job.
 
 Formats:
 
-* ``csv``: UTF-8 (a byte-order mark is dropped), comma separated, first line the header.
+* ``csv``: UTF-8 (a byte-order mark is dropped), comma separated (or semicolons or tabs when
+  the header line has no comma), first line the header.
   Quoted cells may span lines; rows are numbered as data rows (the first row after the
   header is row 1) and the message also gives the line where the row starts.
 * ``xlsx``: the first worksheet; row 1 is the header, row 2 is data row 1.
@@ -152,9 +153,18 @@ def _header(raw: list[Any], what: str) -> list[str]:
     return columns
 
 
+def _delimiter(text: str) -> str:
+    """Comma, unless the header line has none and uses semicolons (spreadsheets in some
+    locales save CSV that way) or tabs."""
+    header = text[: text.find("\n")] if "\n" in text else text
+    if "," in header:
+        return ","
+    return max((";", "\t"), key=header.count) if (";" in header or "\t" in header) else ","
+
+
 def read_csv(data: bytes) -> SourceTable:
     text = _decode(data, "CSV file")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     try:
         columns = _header(next(reader, []), "CSV file")
         width = len(columns)

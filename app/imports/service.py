@@ -89,7 +89,8 @@ PROCESS_POOL_MIN_TEXTS = 50_000
 MAX_REDACTION_WORKERS = 8
 
 Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total): stage "parsed" (rows validated) or "written" (rows stored)."""
+"""progress(stage, done, total): stage "parsed" (rows validated) or "written" (rows stored);
+total 0 while the file is still being read."""
 
 # Respondent fields a column can fill, by normalised header.
 FIELD_ALIASES: dict[str, str] = {
@@ -212,6 +213,8 @@ async def import_responses(
     consultation = await authorise(session, slug=slug, user=user)
     form = await load_form(session, consultation)
     started = time.perf_counter()
+    if progress is not None:
+        progress("parsed", 0, 0)  # total unknown until the file is read
     if path is not None:
         table = await asyncio.to_thread(read_path, path, file_format)
     else:
@@ -1146,6 +1149,7 @@ async def _write(
             _answer_chunk, prepared, response_ids, bounds[k], bounds[k + 1], redactor, timings
         )
 
+    pending: asyncio.Task[bytes] | None = None
     try:
         async with aconn.cursor() as cursor:
             async with cursor.copy(f"COPY respondents ({RESPONDENT_COLUMNS}) FROM STDIN") as copy:
@@ -1178,5 +1182,7 @@ async def _write(
             ) from None
         raise
     finally:
+        if pending is not None:
+            pending.cancel()
         redactor.close()
     return import_id

@@ -69,6 +69,7 @@ from app.imports.readers import (
     ATTRIBUTE_KEYS,
     ATTRIBUTES_COLUMN,
     SourceTable,
+    detect_format,
     read_bytes,
     read_path,
 )
@@ -208,8 +209,6 @@ async def import_responses(
     located by row and column. Writing flushes into the session's transaction; the caller
     commits.
     """
-    from app.imports.readers import detect_format
-
     consultation = await authorise(session, slug=slug, user=user)
     form = await load_form(session, consultation)
     started = time.perf_counter()
@@ -603,13 +602,8 @@ def validate_rows(
                 if not answer:
                     continue
                 if len(answer) > max_answer_chars:
-                    problem(
-                        index,
-                        qc.name,
-                        f"The answer is {len(answer)} characters long; the limit is "
-                        f"{max_answer_chars}.",
-                        "too_long",
-                    )
+                    message = answer_problem(spec, answer, (), max_answer_chars)
+                    problem(index, qc.name, f"{message} (It has {len(answer)}.)", "too_long")
                     continue
                 if "\x00" in answer:
                     problem(

@@ -36,7 +36,15 @@ Method (near-linear in the number of texts, no dense n x n matrix):
    still at least ``candidate_threshold`` similar. The rest is re-clustered on
    its own edges, so a second campaign in the same component is found
    separately rather than absorbed or lost.
-6. Groups with at least ``min_members`` texts (duplicates included) are
+6. Variants: in a very large campaign, members who made the same heavy edit
+   (one sentence replaced by their own) can be closer to each other than to
+   the template and come out as a group of their own. Such a group is kept
+   (deciding near the threshold would sometimes fold two organisations'
+   letters into one) but linked: when its template keeps at least
+   ``variant_coverage`` of a larger group's template from the same component,
+   sentence by sentence (:func:`template_coverage`), it is marked
+   ``variant_of`` that campaign, and ``root_labels_`` merges the two.
+7. Groups with at least ``min_members`` texts (duplicates included) are
    campaigns.
 
 The module is a pure library: it imports numpy, scipy and scikit-learn only.
@@ -64,6 +72,7 @@ __all__ = [
     "added_text",
     "edit_similarity",
     "normalise",
+    "template_coverage",
 ]
 
 _U64 = np.uint64
@@ -96,7 +105,9 @@ class Campaign:
     which is the most common text when the letter was often sent unchanged),
     ``size`` is the number of members, ``template_index`` the index of the text
     used as template and ``mean_similarity`` the members' mean exact Jaccard
-    similarity to it.
+    similarity to it. ``variant_of`` is the index (in ``campaigns_``) of a
+    larger campaign whose letter this one's template largely kept
+    (``variant_coverage`` of it, sentence by sentence), or None.
     """
 
     members: list[int]
@@ -105,6 +116,8 @@ class Campaign:
     template_index: int = -1
     mean_similarity: float = 1.0
     distinct_texts: int = 1
+    variant_of: int | None = None
+    variant_coverage: float | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -391,6 +404,12 @@ class CampaignDetector(BaseEstimator):
         and whose similarity is at least the candidate threshold is also a
         member (the whole letter kept, with a long addition of their own). None
         disables the rule.
+    variant_coverage : float or None, default 0.7
+        A campaign found beside a larger one in the same candidate component
+        is marked ``variant_of`` it when its template keeps at least this share
+        of the larger one's template, sentence by sentence (typically members
+        who all replaced the same sentence). Labels are not changed;
+        ``root_labels_`` applies the links. None links nothing.
     medoid_sample : int, default 300
         Largest number of distinct texts compared all-pairs to choose a
         template; larger groups use a seeded, count-weighted sample.
@@ -405,7 +424,12 @@ class CampaignDetector(BaseEstimator):
         Campaigns are ordered by size (largest first).
     campaigns_ : list of Campaign
     similarity_ : ndarray of shape (n_texts,)
-        Exact Jaccard similarity to the campaign template (0 outside campaigns).
+        Exact Jaccard similarity of the shingle sets to the campaign template
+        (0 outside campaigns); lower than ``threshold`` for members admitted by
+        the containment rule.
+    root_labels_ : ndarray of shape (n_texts,)
+        ``labels_`` with each variant campaign replaced by the campaign it is
+        a variant of.
     n_texts_ : int
     """
 
@@ -419,6 +443,7 @@ class CampaignDetector(BaseEstimator):
         bands: int = 32,
         candidate_threshold: float | None = None,
         containment: float | None = 0.8,
+        variant_coverage: float | None = 0.7,
         medoid_sample: int = 300,
         random_state: int | np.random.RandomState | None = 0,
     ) -> None:
@@ -430,6 +455,7 @@ class CampaignDetector(BaseEstimator):
         self.bands = bands
         self.candidate_threshold = candidate_threshold
         self.containment = containment
+        self.variant_coverage = variant_coverage
         self.medoid_sample = medoid_sample
         self.random_state = random_state
 
@@ -450,6 +476,8 @@ class CampaignDetector(BaseEstimator):
             raise ValueError("candidate_threshold must be in [0, 1]")
         if self.containment is not None and not 0.0 < self.containment <= 1.0:
             raise ValueError("containment must be in (0, 1]")
+        if self.variant_coverage is not None and not 0.0 < self.variant_coverage <= 1.0:
+            raise ValueError("variant_coverage must be in (0, 1]")
         if int(self.medoid_sample) < 2:
             raise ValueError("medoid_sample must be at least 2")
 
@@ -504,6 +532,7 @@ class CampaignDetector(BaseEstimator):
         groups: list[np.ndarray] = []  # positions into elig
         sims_of: dict[int, float] = {}
         templates: list[int] = []
+        origins: list[int] = []  # the candidate component each group came from
         if m:
             # 3-4. sketches, LSH candidates, verified edges, components
             sig = _oph_sketch(elig_texts, k, int(self.num_perm), seed)
@@ -535,10 +564,10 @@ class CampaignDetector(BaseEstimator):
                 sets = _shingle_sets([elig_texts[i] for i in pos], k, seed)
                 order = np.argsort(comp[pos], kind="stable")
                 bounds = np.flatnonzero(np.diff(comp[pos][order])) + 1
-                stack = [(pos[g], 0) for g in np.split(order, bounds)]
+                stack = [(pos[g], 0, c) for c, g in enumerate(np.split(order, bounds))]
                 stack.reverse()
                 while stack:
-                    members, failures = stack.pop()
+                    members, failures, origin = stack.pop()
                     if w[members].sum() < self.min_members or failures > _MAX_FAILED_PEELS:
                         continue
                     medoid = self._medoid(sig[members], w[members], rng)
@@ -560,6 +589,7 @@ class CampaignDetector(BaseEstimator):
                     if found:
                         groups.append(accepted)
                         templates.append(int(members[medoid]))
+                        origins.append(origin)
                         for p, s in zip(accepted.tolist(), sim[inside].tolist(), strict=True):
                             sims_of[p] = s
                     rest = members[~inside]
@@ -568,7 +598,7 @@ class CampaignDetector(BaseEstimator):
                         nc, lab = connected_components(sub, directed=False)
                         sub_weight = np.bincount(lab, weights=w[rest], minlength=nc)
                         for c in np.flatnonzero(sub_weight >= self.min_members)[::-1]:
-                            stack.append((rest[lab == c], 0 if found else failures + 1))
+                            stack.append((rest[lab == c], 0 if found else failures + 1, origin))
 
         # 6. map back to the original texts, largest campaign first
         elig_label = np.full(m, -1, dtype=np.int64)
@@ -603,6 +633,15 @@ class CampaignDetector(BaseEstimator):
                     distinct_texts=len(groups[g]),
                 )
             )
+        if self.variant_coverage is not None:
+            self._link_variants(campaigns, [origins[g] for g in ranked])
+        # index len(campaigns) stands for -1 (no campaign)
+        root = np.array(
+            [c.variant_of if c.variant_of is not None else i for i, c in enumerate(campaigns)]
+            + [-1],
+            dtype=np.int64,
+        )
+        self.root_labels_ = root[np.where(labels >= 0, labels, len(campaigns))]
         self.labels_ = labels
         self.campaigns_ = campaigns
         self.similarity_ = similarity
@@ -614,6 +653,23 @@ class CampaignDetector(BaseEstimator):
         return self.fit(X).labels_
 
     # -- helpers ----------------------------------------------------------
+
+    def _link_variants(self, campaigns: list[Campaign], origins: list[int]) -> None:
+        """Mark campaigns whose template kept most of a larger one's (same component)."""
+        assert self.variant_coverage is not None
+        roots: list[int] = []
+        for i, c in enumerate(campaigns):  # largest first
+            best, into = 0.0, -1
+            for r in roots:
+                if origins[r] == origins[i]:
+                    cov = template_coverage(campaigns[r].template, c.template)
+                    if cov > best:
+                        best, into = cov, r
+            if into >= 0 and best >= self.variant_coverage:
+                c.variant_of = into
+                c.variant_coverage = round(best, 4)
+            else:
+                roots.append(i)
 
     def _medoid(self, sig: np.ndarray, weights: np.ndarray, rng: np.random.RandomState) -> int:
         """Index of the count-weighted medoid under sketch similarity (sampled when large).
@@ -694,6 +750,44 @@ def _inserted_runs(template_keys: Sequence[str], unit: _Unit, min_words: int) ->
         if tag in ("insert", "replace") and j2 - j1 >= min_words:
             runs.append(" ".join(unit.words[word_of[j1] : word_of[j2 - 1] + 1]))
     return runs
+
+
+def template_coverage(template: str, text: str, same_sentence: float = 0.8) -> float:
+    """Share of the template's words that ``text`` kept, sentence by sentence.
+
+    A template sentence counts as kept when ``text`` has the same sentence
+    (word difflib ratio at least ``same_sentence`` on lower-cased words without
+    punctuation, anywhere in the text, so typos and reordering do not matter).
+    Unlike a shingle similarity it is not lowered by what the respondent added.
+    """
+    wanted = _template_sentences(template)
+    total = sum(len(t) for t in wanted)
+    if total == 0:
+        return 0.0
+    have = _template_sentences(text)
+    exact = set(have)
+    matchers: list[SequenceMatcher] | None = None
+    kept = 0
+    for t in wanted:
+        if t in exact:
+            kept += len(t)
+            continue
+        if matchers is None:
+            matchers = []
+            for h in have:
+                m = SequenceMatcher(None, autojunk=False)
+                m.set_seq2(list(h))
+                matchers.append(m)
+        for m in matchers:
+            m.set_seq1(list(t))
+            if (
+                m.real_quick_ratio() >= same_sentence
+                and m.quick_ratio() >= same_sentence
+                and m.ratio() >= same_sentence
+            ):
+                kept += len(t)
+                break
+    return kept / total
 
 
 def added_segments(

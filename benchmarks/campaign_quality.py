@@ -6,7 +6,8 @@ Prints JSON:
 
 * ``pairwise``: precision, recall and F1 over pairs of texts (a pair is positive
   when both texts are in the same predicted campaign; it is correct when both
-  are in the same gold campaign);
+  are in the same gold campaign); ``pairwise_variants_joined`` the same with
+  each campaign marked ``variant_of`` another counted as part of it;
 * ``campaigns``: found vs true, per-campaign member recall (the share of a gold
   campaign's members in the predicted campaign holding most of them), false
   campaigns (mostly non-campaign texts) and whether each hard pair (a campaign
@@ -137,7 +138,7 @@ def added_scores(cases: CaseSet, det: CampaignDetector) -> dict[str, object]:
     }
 
 
-def _timed_fit(texts: list[str], seed: int) -> tuple[CampaignDetector, dict[str, float]]:
+def _timed_fit(texts: list[str], seed: int) -> tuple[CampaignDetector, dict[str, object]]:
     t0 = time.perf_counter()
     det = CampaignDetector(random_state=seed).fit(texts)
     seconds = time.perf_counter() - t0
@@ -169,7 +170,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "gold_campaign_sizes": np.bincount(cases.gold[cases.gold >= 0]).tolist(),
         "found_campaign_sizes": [c.size for c in det.campaigns_],
         "pairwise": {k: round(v, 4) for k, v in pairwise_scores(cases.gold, det.labels_).items()},
+        "pairwise_variants_joined": {
+            k: round(v, 4) for k, v in pairwise_scores(cases.gold, det.root_labels_).items()
+        },
         "campaigns": campaign_scores(cases, det.labels_),
+        "variant_links": [
+            {"campaign": i, "variant_of": c.variant_of, "coverage": c.variant_coverage}
+            for i, c in enumerate(det.campaigns_)
+            if c.variant_of is not None
+        ],
         "added_text": added_scores(cases, det),
         "speed": {str(args.n): speed},
     }
@@ -187,6 +196,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             "pairwise": {
                 k: round(v, 4) for k, v in pairwise_scores(hard.gold, hard_det.labels_).items()
             },
+            "pairwise_f1_variants_joined": round(
+                pairwise_scores(hard.gold, hard_det.root_labels_)["f1"], 4
+            ),
+            "variant_links": sum(c.variant_of is not None for c in hard_det.campaigns_),
             "found": scores["found"],
             "true": scores["true"],
             "min_member_recall": scores["min_member_recall"],
@@ -197,6 +210,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         big = generate(args.large, seed=args.seed + 1)
         big_det, big_speed = _timed_fit(big.texts, args.seed)
         big_speed["pairwise_f1"] = round(pairwise_scores(big.gold, big_det.labels_)["f1"], 4)
+        big_speed["pairwise_f1_variants_joined"] = round(
+            pairwise_scores(big.gold, big_det.root_labels_)["f1"], 4
+        )
+        big_speed["campaigns_found_true"] = [len(big_det.campaigns_), int(big.gold.max()) + 1]
         report["speed"][str(args.large)] = big_speed  # type: ignore[index]
         # mass campaigns: most texts belong to a few very large campaigns
         mass = generate(
@@ -210,6 +227,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         mass_det, mass_speed = _timed_fit(mass.texts, args.seed)
         mass_speed["campaign_members"] = int((mass.gold >= 0).sum())
         mass_speed["pairwise_f1"] = round(pairwise_scores(mass.gold, mass_det.labels_)["f1"], 4)
+        mass_speed["pairwise_f1_variants_joined"] = round(
+            pairwise_scores(mass.gold, mass_det.root_labels_)["f1"], 4
+        )
+        mass_speed["campaigns_found_true"] = [len(mass_det.campaigns_), int(mass.gold.max()) + 1]
+        mass_speed["variant_links"] = sum(c.variant_of is not None for c in mass_det.campaigns_)
         report["speed"][f"{args.large}_mass_campaigns"] = mass_speed  # type: ignore[index]
     print(json.dumps(report, indent=2))
     return report

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.utils import estimator_checks
 
 from analysis.campaigns import (
     Campaign,
@@ -12,6 +18,7 @@ from analysis.campaigns import (
     added_text,
     edit_similarity,
     normalise,
+    template_coverage,
 )
 from benchmarks.campaign_cases import generate
 from benchmarks.campaign_quality import pairwise_scores
@@ -59,7 +66,9 @@ def test_attributes_are_consistent(small_set) -> None:
         assert c.template == small_set.texts[c.template_index]
         assert c.template_index in c.members
         assert np.all(det.similarity_[c.members] >= 0.45)
+        assert det.similarity_[c.template_index] == 1.0
     assert np.all(det.similarity_[det.labels_ < 0] == 0)
+    assert np.array_equal(det.root_labels_ < 0, det.labels_ < 0)
 
 
 def test_deterministic(small_set) -> None:
@@ -114,6 +123,42 @@ def test_two_campaigns_that_share_a_paragraph_are_not_chained() -> None:
     assert len(set(det.labels_[:10]) & set(det.labels_[10:20])) == 0
 
 
+def test_members_who_replaced_the_same_sentence_are_linked_as_a_variant() -> None:
+    variant = (
+        LETTER.replace("Dear Sir or Madam,", "Hello there,")
+        .replace(
+            "I strongly oppose the plan to share GP records with private companies.",
+            "My mother's hospital notes were once posted to a neighbour, and since then our "
+            "family has refused to let any of our records leave the surgery at all.",
+        )
+        .replace("Yours faithfully,", "Thanks")
+    )
+    assert 0.7 <= template_coverage(LETTER, variant) < 0.8
+    texts = [LETTER] * 20 + [variant] * 10
+    det = CampaignDetector().fit(texts)
+    # kept apart (neither similar enough nor containing enough), but linked
+    assert [c.size for c in det.campaigns_] == [20, 10]
+    assert det.campaigns_[0].template == LETTER and det.campaigns_[0].variant_of is None
+    assert det.campaigns_[1].variant_of == 0
+    assert det.campaigns_[1].variant_coverage is not None
+    assert det.campaigns_[1].variant_coverage >= 0.7
+    assert det.labels_.tolist() == [0] * 20 + [1] * 10
+    assert det.root_labels_.tolist() == [0] * 30
+    unlinked = CampaignDetector(variant_coverage=None).fit(texts)
+    assert [c.variant_of for c in unlinked.campaigns_] == [None, None]
+    assert np.array_equal(unlinked.root_labels_, unlinked.labels_)
+
+
+def test_template_coverage() -> None:
+    paragraphs = LETTER.split("\n\n")
+    assert template_coverage(LETTER, LETTER) == 1.0
+    reordered = "\n\n".join([paragraphs[0], paragraphs[2], paragraphs[1], paragraphs[3]])
+    assert template_coverage(LETTER, reordered.replace("oversight", "oversihgt")) == 1.0
+    assert 0.5 < template_coverage(LETTER, LETTER.replace(paragraphs[2], "")) < 0.8
+    assert template_coverage(LETTER, "I agree with the proposal.") == 0.0
+    assert template_coverage("", LETTER) == 0.0
+
+
 def test_empty_and_missing_texts() -> None:
     det = CampaignDetector().fit([])
     assert det.labels_.shape == (0,) and det.campaigns_ == []
@@ -144,6 +189,43 @@ def test_clone_and_get_params() -> None:
     det.set_params(threshold=0.8)
     assert det.threshold == 0.8
     assert "threshold=0.8" in repr(det)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        estimator_checks.check_no_attributes_set_in_init,
+        estimator_checks.check_parameters_default_constructible,
+        estimator_checks.check_get_params_invariance,
+        estimator_checks.check_set_params,
+    ],
+)
+def test_sklearn_estimator_checks_that_apply(check) -> None:
+    # the rest of check_estimator feeds numeric arrays; this estimator takes texts
+    check("CampaignDetector", CampaignDetector())
+
+
+def test_result_does_not_depend_on_python_hash_seed(tmp_path) -> None:
+    code = (
+        "import hashlib\n"
+        "from analysis.campaigns import CampaignDetector\n"
+        "from benchmarks.campaign_cases import generate\n"
+        "d = CampaignDetector().fit(generate(1500, seed=2, max_size=40).texts)\n"
+        "print(hashlib.sha256(d.labels_.tobytes() + d.similarity_.tobytes()).hexdigest())\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(out) == 1
 
 
 @pytest.mark.parametrize("k", [1, 4, 5, 8, 9, 13, 16])

@@ -45,6 +45,16 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         await transaction.rollback()
 
 
+@pytest.fixture(autouse=True)
+def fresh_intake_caches() -> Iterator[None]:
+    # Tests re-create consultations under the same slugs, which the app itself never does.
+    from app.responses.service import clear_caches
+
+    clear_caches()
+    yield
+    clear_caches()
+
+
 @pytest.fixture
 def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
     # Commits inside the app become savepoint releases within the test's transaction.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +50,15 @@ from app.security import (
 
 # Question structure is frozen once a consultation leaves draft, so forms are cached per process.
 _form_cache: dict[uuid.UUID, FormSpec] = {}
+# slug -> (cached at, consultation id, form). Slugs are permanent, but entries expire so a
+# consultation removed and re-created under the same slug is picked up by every process.
+_intake_cache: dict[str, tuple[float, uuid.UUID, FormSpec]] = {}
+INTAKE_CACHE_SECONDS = 30.0
+
+
+def clear_caches() -> None:
+    _form_cache.clear()
+    _intake_cache.clear()
 
 
 async def load_form(session: AsyncSession, consultation: Consultation) -> FormSpec:
@@ -150,6 +160,17 @@ def _replay(slug: str, existing: Response, fingerprint: str) -> Receipt:
     return make_receipt(slug, existing)
 
 
+async def _intake_target(session: AsyncSession, slug: str) -> tuple[uuid.UUID, FormSpec]:
+    """The consultation id and form for a slug (cached: slugs and open forms never change)."""
+    cached = _intake_cache.get(slug)
+    if cached is not None and time.monotonic() - cached[0] < INTAKE_CACHE_SECONDS:
+        return cached[1], cached[2]
+    consultation = await open_consultation(session, slug=slug)
+    form = await load_form(session, consultation)
+    _intake_cache[slug] = (time.monotonic(), consultation.id, form)
+    return consultation.id, form
+
+
 async def submit_response(
     session: AsyncSession,
     *,
@@ -159,59 +180,81 @@ async def submit_response(
     max_answer_chars: int,
     idempotency_key: str | None = None,
 ) -> Receipt:
-    consultation = await open_consultation(session, slug=slug)
     fingerprint = request_fingerprint(data)
-    if idempotency_key:
-        existing = await _existing_for_key(session, consultation.id, idempotency_key)
-        if existing is not None:
-            return _replay(slug, existing, fingerprint)
-    form = await load_form(session, consultation)
-    answers = validate_submission(form, data.respondent, data.answers, max_chars=max_answer_chars)
-    if idempotency_key is None:
-        response = await _store(
-            session, consultation.id, data.respondent, answers, channel, None, fingerprint
+    for attempt in range(2):
+        consultation_id, form = await _intake_target(session, slug)
+        if idempotency_key:
+            existing = await _existing_for_key(session, consultation_id, idempotency_key)
+            if existing is not None:
+                return _replay(slug, existing, fingerprint)
+        answers = validate_submission(
+            form, data.respondent, data.answers, max_chars=max_answer_chars
         )
-        return make_receipt(slug, response)
+        store = (consultation_id, data.respondent, answers, channel, idempotency_key, fingerprint)
+        receipt = await _store_once(session, slug, store, idempotency_key)
+        if receipt is not None:
+            return receipt
+        # Not stored: the consultation closed, or the cached one was replaced. Look again.
+        _intake_cache.pop(slug, None)
+        if attempt == 0 and (await _intake_target(session, slug))[0] != consultation_id:
+            continue
+        raise ConsultationClosed(f"The consultation '{slug}' is not open for responses.")
+    raise ConsultationClosed()
+
+
+async def _store_once(
+    session: AsyncSession, slug: str, store: tuple[Any, ...], idempotency_key: str | None
+) -> Receipt | None:
+    """The receipt, or None when the consultation was not open (nothing stored)."""
     try:
-        # A savepoint, so a lost race on the key leaves the transaction usable.
-        async with session.begin_nested():
-            response = await _store(
-                session,
-                consultation.id,
-                data.respondent,
-                answers,
-                channel,
-                idempotency_key,
-                fingerprint,
-            )
+        if idempotency_key is None:
+            response = await _store(session, *store)
+        else:
+            # A savepoint, so a lost race on the key leaves the transaction usable.
+            async with session.begin_nested():
+                response = await _store(session, *store)
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its receipt.
-        existing = await _existing_for_key(session, consultation.id, idempotency_key)
+        existing = (
+            await _existing_for_key(session, store[0], idempotency_key) if idempotency_key else None
+        )
         if existing is None:
             raise
-        return _replay(slug, existing, fingerprint)
-    return make_receipt(slug, response)
+        return _replay(slug, existing, store[5])
+    return make_receipt(slug, response) if response is not None else None
 
 
-# One round trip: respondent, response and answers in a single statement (data-modifying
-# CTEs; the foreign keys are checked at the end of the statement, when all rows exist).
+# One round trip: the consultation is checked to be open and the respondent, response and
+# answers are inserted in a single statement (data-modifying CTEs; foreign keys are checked
+# at the end of the statement, when all rows exist). Nothing is inserted when it is not open.
 _STORE_RESPONSE = text(
     """
-    WITH new_respondent AS (
+    WITH open_consultation AS (
+        SELECT id FROM consultations
+        WHERE id = :consultation_id AND status = 'open'
+          AND (opens_at IS NULL OR opens_at <= now())
+          AND (closes_at IS NULL OR closes_at > now())
+    ), new_respondent AS (
         INSERT INTO respondents (id, consultation_id, kind, name, organisation_name,
             organisation_type, region, email, publication_consent, channel, attributes)
-        VALUES (:respondent_id, :consultation_id, :kind, :name, :organisation_name,
-            :organisation_type, :region, :email, :publication_consent, :channel, '{}')
+        SELECT :respondent_id, id, :kind, :name, :organisation_name,
+            :organisation_type, :region, :email, :publication_consent, :channel, '{}'
+        FROM open_consultation
     ), new_response AS (
         INSERT INTO responses (id, consultation_id, respondent_id, receipt_code, submitted_at,
             status, channel, idempotency_key, request_hash)
-        VALUES (:response_id, :consultation_id, :respondent_id, :receipt_code, :submitted_at,
-            'received', :channel, :idempotency_key, :request_hash)
+        SELECT :response_id, id, :respondent_id, :receipt_code, :submitted_at,
+            'received', :channel, :idempotency_key, :request_hash
+        FROM open_consultation
+        RETURNING id
+    ), new_answers AS (
+        INSERT INTO answers (id, response_id, question_id, text, redacted_text, options)
+        SELECT gen_random_uuid(), r.id, a.question_id, a.text, a.redacted_text, a.options
+        FROM new_response AS r,
+            jsonb_to_recordset(CAST(:answers AS jsonb))
+                AS a(question_id uuid, text text, redacted_text text, options text[])
     )
-    INSERT INTO answers (id, response_id, question_id, text, redacted_text, options)
-    SELECT gen_random_uuid(), :response_id, a.question_id, a.text, a.redacted_text, a.options
-    FROM jsonb_to_recordset(CAST(:answers AS jsonb))
-        AS a(question_id uuid, text text, redacted_text text, options text[])
+    SELECT count(*) FROM new_response
     """
 )
 
@@ -224,7 +267,8 @@ async def _store(
     channel: Channel,
     idempotency_key: str | None,
     fingerprint: str,
-) -> Response:
+) -> Response | None:
+    """The stored response, or None when the consultation was not open (nothing stored)."""
     names = [respondent.name] if respondent.name else []
     response = Response(
         id=uuid.uuid4(),
@@ -246,7 +290,9 @@ async def _store(
         }
         for a in answers
     ]
-    await session.execute(
+    # The Core connection: this hot path needs none of the ORM's per-statement machinery.
+    connection = await session.connection()
+    stored = await connection.scalar(
         _STORE_RESPONSE,
         {
             "respondent_id": response.respondent_id,
@@ -267,7 +313,7 @@ async def _store(
             "answers": json.dumps(answer_rows),
         },
     )
-    return response
+    return response if stored else None
 
 
 async def _own_response(

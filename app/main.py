@@ -17,11 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.config import get_settings
-from app.consultations.router import router as consultations_router
 from app.db import make_engine, make_sessionmaker
 from app.errors import ConsultError
 from app.middleware import BodySizeLimit
-from app.responses.router import router as responses_router
 from app.security import server_key
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -84,6 +82,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.sessionmaker = None
 
 
+def api_routers() -> list[Any]:
+    """Each domain's JSON API router (one line per domain)."""
+    from app.consultations.router import router as consultations
+    from app.imports.router import router as imports
+    from app.responses.router import router as responses
+
+    return [consultations, responses, imports]
+
+
 def page_routers() -> list[Any]:
     from app.consultations.pages import router as consultation_pages
     from app.users.pages import router as user_pages
@@ -124,8 +131,8 @@ def create_app() -> FastAPI:
             return JSONResponse({"status": "migrating", "revision": current}, status_code=503)
         return JSONResponse({"status": "ok", "revision": current})
 
-    app.include_router(consultations_router)
-    app.include_router(responses_router)
+    for api_router in api_routers():
+        app.include_router(api_router)
     for pages_router in page_routers():
         app.include_router(pages_router)
     return app

@@ -33,8 +33,8 @@ Decisions (the design leaves these open):
 * NI numbers: two prefix letters obeying HMRC's rules (first letter not
   D F I Q U V, second not D F I O Q U V, not BG GB NK KN TN NT ZZ), six digits
   grouped in pairs or threes (spaces or dashes), suffix A-D. The suffix may be missing
-  only when the prefix is upper case. HMRC's dummy ``QQ 12 34 56 C`` is
-  therefore not matched.
+  only when the prefix is upper case. With a suffix any two-letter prefix is
+  matched (HMRC's never-issued ``QQ 12 34 56 C`` too): it is meant as an NI number.
 * Names: metadata names (full name anywhere, case-insensitive; a first or last
   name of 3+ letters alone when capitalised in the text), a title (Mr, Dr,
   Cllr ...) with the following 1-2 capitalised words (the title is part of the
@@ -270,17 +270,18 @@ def _ni_spans(text: str, out: list[Span]) -> None:
             continue
         prefix = text[k - 2 : k]
         up = prefix.upper()
-        if up[0] not in _NI_FIRST or up[1] not in _NI_SECOND or up in _NI_BAD_PREFIXES:
-            continue
         if not prefix.isascii() or not prefix.isalpha() or not _boundary_before(text, k - 2):
             continue
         if end < n and text[end].isdigit():
             continue
+        issued = up[0] in _NI_FIRST and up[1] in _NI_SECOND and up not in _NI_BAD_PREFIXES
         # optional suffix A-D, after an optional separator
         e = end + 1 if end < n and text[end] in _SEPARATORS else end
         if e < n and text[e] in "ABCDabcd" and _boundary_after(text, e + 1):
+            # With the suffix the shape is unmistakable: redact even prefixes HMRC never
+            # issues (QQ..., mistyped numbers): they were still meant as NI numbers.
             out.append(Span(k - 2, e + 1, NI_NUMBER))
-        elif prefix.isupper() and _boundary_after(text, end):
+        elif issued and prefix.isupper() and _boundary_after(text, end):
             out.append(Span(k - 2, end, NI_NUMBER))
 
 

@@ -151,17 +151,27 @@ def test_ni_number_detected(value: str) -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        "QQ123456C",  # Q is never a valid first letter (HMRC's dummy number)
-        "DA123456C",  # D is not allowed first
-        "AO123456C",  # O is not allowed second
-        "GB123456C",  # administrative prefix, never allocated
-        "TN123456C",
         "ab 123456",  # lower case without suffix: too weak
         "AB1234567C",  # seven digits
+        "QQ123456",  # never-issued prefix and no suffix: not clearly an NI number
+        "GB123456",  # administrative prefix, no suffix
     ],
 )
 def test_invalid_ni_numbers_not_detected(value: str) -> None:
     assert [k for _, k in found(f"Reference {value} here")] == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "QQ123456C",  # HMRC's never-issued dummy prefix, as in examples and the demo
+        "QQ 12 34 56 C",
+        "DA123456C",  # D is not allowed first: a mistyped number is still personal data
+        "GB123456C",
+    ],
+)
+def test_ni_shaped_numbers_with_a_suffix_are_redacted_whatever_the_prefix(value: str) -> None:
+    assert [k for _, k in found(f"Reference {value} here")] == ["NI_NUMBER"]
 
 
 @pytest.mark.parametrize(

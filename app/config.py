@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     port: int = 8000
 
     max_body_bytes: int = 1_000_000
+    # File imports (POST .../imports); `consult import` has no limit.
+    max_upload_bytes: int = 200_000_000
     max_answer_chars: int = 20_000
     # Per client address, per process; 0 disables (benchmarks on loopback).
     submissions_per_minute: int = 30

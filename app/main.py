@@ -84,11 +84,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def api_routers() -> list[Any]:
     """Each domain's JSON API router (one line per domain)."""
+    from app.audit.router import router as audit
     from app.consultations.router import router as consultations
     from app.imports.router import router as imports
     from app.responses.router import router as responses
 
-    return [consultations, responses, imports]
+    return [consultations, responses, imports, audit]
 
 
 def page_routers() -> list[Any]:
@@ -115,7 +116,11 @@ def create_app() -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["health"])

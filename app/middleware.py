@@ -10,19 +10,25 @@ from app.errors import PayloadTooLarge
 
 
 class BodySizeLimit:
-    """Refuses bodies over `max_bytes` with 413, by Content-Length or while streaming."""
+    """Refuses bodies over the limit with 413, by Content-Length or while streaming.
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    File uploads (paths ending in `/imports`) have their own, larger limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int):
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        is_upload = scope["path"].endswith("/imports")
+        max_bytes = self.max_upload_bytes if is_upload else self.default_max_bytes
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(send)
+            if name == b"content-length" and value.isdigit() and int(value) > max_bytes:
+                await self._refuse(send, max_bytes)
                 return
 
         received = 0
@@ -33,7 +39,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise _TooLarge()
             return message
 
@@ -47,10 +53,10 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not response_started:
-                await self._refuse(send)
+                await self._refuse(send, max_bytes)
 
-    async def _refuse(self, send: Send) -> None:
-        error = PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.")
+    async def _refuse(self, send: Send, max_bytes: int) -> None:
+        error = PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
         body = json.dumps(error.to_body()).encode()
         await send(
             {

@@ -237,19 +237,23 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    print(json.dumps(run_with_database(args.seconds, args.concurrency, args.workers)))
+
+
+def run_with_database(seconds: float, concurrency: int, workers: int) -> dict[str, Any]:
+    """On DATABASE_URL's server, or an embedded PostgreSQL in a temporary folder."""
     database_url = os.environ.get("DATABASE_URL")
     if database_url:
-        print(json.dumps(run(database_url, args.seconds, args.concurrency, args.workers)))
-        return
+        return run(database_url, seconds, concurrency, workers)
     from app.embedded import EmbeddedPostgres
 
     with tempfile.TemporaryDirectory() as folder:
         embedded = EmbeddedPostgres(Path(folder))
         try:
-            print(json.dumps(run(embedded.start(), args.seconds, args.concurrency, args.workers)))
+            return run(embedded.start(), seconds, concurrency, workers)
         finally:
             embedded.stop()
 

@@ -7,6 +7,15 @@ figure is the ratio of the two speeds (target: import at least half as fast as C
 
     uv run python benchmarks/intake.py import --rows 100000
 
+``api``: responses per second and p50/p99 latency of the public submission endpoint under
+concurrent clients on loopback (see benchmarks/api_intake.py).
+
+    uv run python benchmarks/intake.py api --seconds 15 --concurrency 16
+
+``all`` runs both and prints one JSON document (the README's one command):
+
+    uv run python benchmarks/intake.py all
+
 Uses DATABASE_URL's server when set (in a fresh, dropped-afterwards database), otherwise an
 embedded PostgreSQL in a temporary folder. Runs are interleaved (COPY, import, COPY, ...)
 and the medians reported; every run starts from empty tables after a CHECKPOINT. Prints
@@ -501,9 +510,25 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="processes for redaction (default: one per core, max 8); 1 = a thread",
     )
+    for name in ("api", "all"):
+        sub = commands.add_parser(name, help="API intake" if name == "api" else "import and api")
+        sub.add_argument("--seconds", type=float, default=15)
+        sub.add_argument("--concurrency", type=int, default=16)
+        sub.add_argument("--workers", type=int, default=2)
+        if name == "all":
+            sub.add_argument("--rows", type=int, default=100_000)
+            sub.add_argument("--repeat", type=int, default=3)
+            sub.add_argument("--seed", type=int, default=0)
+            sub.set_defaults(profile=False, diagnose=False, redaction_workers=None)
     args = parser.parse_args(argv)
-    if args.command == "import":
-        print(json.dumps(bench_import(args), indent=2))
+    results: dict[str, Any] = {}
+    if args.command in ("import", "all"):
+        results["import"] = bench_import(args)
+    if args.command in ("api", "all"):
+        from benchmarks.api_intake import run_with_database
+
+        results["api"] = run_with_database(args.seconds, args.concurrency, args.workers)
+    print(json.dumps(results if args.command == "all" else next(iter(results.values())), indent=2))
 
 
 if __name__ == "__main__":

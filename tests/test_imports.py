@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import get_settings
 from app.enums import Role
 from app.errors import ImportFailed
 from app.imports import service
@@ -221,6 +222,37 @@ async def test_csv_import_stores_every_row_with_redacted_text(
         9,
     )
     assert len(record.content_sha256) == 64 and record.completed_at is not None
+
+
+async def test_uploads_larger_than_the_json_body_limit_are_accepted(
+    client: httpx.AsyncClient, session: AsyncSession, analyst: str
+) -> None:
+    long_answer = "Sharing data needs clear rules and independent oversight. " * 40
+    rows = [
+        [f"big-{i}", "individual", "", "", "publish", long_answer, "Agree", "", ""]
+        for i in range(800)
+    ]
+    content = csv_bytes(rows)
+    assert len(content) > get_settings().max_body_bytes  # a JSON body this size would get 413
+    created = await upload(client, analyst, "big.csv", content)
+    assert created.status_code == 201, created.text
+    assert created.json()["responses"] == 800
+
+
+async def test_uploads_over_the_upload_limit_get_413(
+    client: httpx.AsyncClient, session: AsyncSession, analyst: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The middleware read its limit at start-up; a small app instance shows the refusal.
+    from app.main import create_app
+
+    monkeypatch.setattr(get_settings(), "max_upload_bytes", 1000)
+    small = create_app()
+    small.state.sessionmaker = client._transport.app.state.sessionmaker  # type: ignore[attr-defined]
+    transport = httpx.ASGITransport(app=small)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as limited:
+        refused = await upload(limited, analyst, "r.csv", csv_bytes(ROWS * 20))
+    assert refused.status_code == 413 and refused.json()["code"] == "payload_too_large"
+    assert await counts(session) == (0, 0, 0, 0)
 
 
 async def test_xlsx_import(

@@ -8,19 +8,12 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 
 from app.config import get_settings
 from app.db import SessionDep
-from app.errors import PayloadTooLarge
 from app.imports import service
 from app.imports.schemas import ImportOut
 from app.users.dependencies import AnalystUser
 from app.users.models import User
 
 router = APIRouter(prefix="/api/v1/consultations/{slug}/imports", tags=["imports"])
-
-# The route's own ceiling. The app-wide BodySizeLimit middleware (CONSULT_MAX_BODY_BYTES)
-# applies first, so it must allow this path's larger bodies for big uploads; files larger
-# than this go through `consult import`, which has no size limit.
-MAX_IMPORT_BYTES = 200 * 1024 * 1024
-
 
 async def importer(slug: str, session: SessionDep, user: AnalystUser) -> User:
     """An admin, or an analyst who is a member of the consultation (checked before the upload
@@ -54,11 +47,8 @@ async def import_file(
     mapping: Annotated[str | None, Form(description="JSON mapping of columns.")] = None,
     format: Annotated[str | None, Form(description="csv, xlsx, jsonl or themefinder.")] = None,
 ) -> ImportOut:
-    data = await file.read(MAX_IMPORT_BYTES + 1)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise PayloadTooLarge(
-            f"Uploads are limited to {MAX_IMPORT_BYTES // (1024 * 1024)} MB; use `consult import`."
-        )
+    # Size: BodySizeLimit refuses uploads over CONSULT_MAX_UPLOAD_BYTES (413) before this runs.
+    data = await file.read()
     result = await service.import_responses(
         session,
         slug=slug,

@@ -70,3 +70,14 @@ def checked_enum(enum_cls: type[StrEnum], name: str) -> Any:
         length=32,
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+class CodeframeStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+    superseded = "superseded"
+
+
+class CodingSource(StrEnum):
+    human = "human"
+    model = "model"

@@ -1,7 +1,11 @@
 """Imports every domain's models so metadata is complete (Alembic, tests)."""
 
+from app.audit.models import AuditEvent  # noqa: F401
+from app.codeframes.models import Codeframe, Theme  # noqa: F401
+from app.coding.models import Coding, Stance  # noqa: F401
 from app.consultations.models import Consultation, Proposal, Question
 from app.imports.models import Import
+from app.jobs.models import AnalysisRun, AnalysisRunChunk  # noqa: F401
 from app.responses.models import Answer, Respondent, Response
 from app.users.models import ApiToken, Membership, User
 

@@ -1,0 +1,1 @@
+"""Versioned codeframes (the themes of a proposal)."""

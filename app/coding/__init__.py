@@ -1,0 +1,1 @@
+"""Codings and stances: append-only decisions about answers."""

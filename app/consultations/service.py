@@ -22,7 +22,7 @@ from app.consultations.schemas import (
     QuestionUpdate,
 )
 from app.enums import ConsultationStatus, Role
-from app.errors import AlreadyExists, Conflict, NotFound
+from app.errors import AlreadyExists, Conflict, Forbidden, NotFound
 from app.users import service as users_service
 from app.users.models import User
 
@@ -87,6 +87,24 @@ async def get_consultation(
     consultation = await _load(session, slug, structure=structure)
     if not can_see(consultation, user):
         raise NotFound(f"No consultation '{slug}'.")
+    return consultation
+
+
+async def consultation_for_analyst(
+    session: AsyncSession, *, slug: str, user: User | None, action: str
+) -> Consultation:
+    """The consultation if `user` may do analyst work on it: admins, and analysts who are
+    members (None: the CLI, run by the operator). Drafts look absent to everyone else."""
+    consultation = await _load(session, slug, structure=False)
+    if user is None or user.role == Role.admin:
+        return consultation
+    member = user.role == Role.analyst and await users_service.is_member(
+        session, user=user, consultation_id=consultation.id
+    )
+    if not member:
+        if consultation.status == ConsultationStatus.draft:
+            raise NotFound(f"No consultation '{slug}'.")
+        raise Forbidden(f"Only admins and analysts of this consultation can {action}.")
     return consultation
 
 

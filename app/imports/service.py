@@ -49,21 +49,20 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analysis.redaction import redact_many
 from app.consultations.models import Consultation
+from app.consultations.service import consultation_for_analyst
 from app.enums import (
     Channel,
-    ConsultationStatus,
     PublicationConsent,
     QuestionKind,
     RespondentKind,
     ResponseStatus,
-    Role,
 )
-from app.errors import Conflict, Forbidden, ImportFailed, NotFound, field_error
+from app.errors import Conflict, ImportFailed, field_error
 from app.imports.models import Import
 from app.imports.readers import (
     ATTRIBUTE_KEYS,
@@ -77,7 +76,6 @@ from app.responses.intake import FormSpec, QuestionSpec, answer_problem
 from app.responses.service import load_form
 from app.security import RECEIPT_ALPHABET
 from app.users.models import User
-from app.users.service import is_member
 
 MAX_PROBLEMS = 20
 # Rows whose answers are formatted and sent per COPY chunk (the next chunk is prepared while
@@ -152,19 +150,7 @@ class ImportResult:
 
 async def authorise(session: AsyncSession, *, slug: str, user: User | None) -> Consultation:
     """The consultation if `user` may import into it (None: the CLI, run by the operator)."""
-    consultation = await session.scalar(select(Consultation).where(Consultation.slug == slug))
-    if consultation is None:
-        raise NotFound(f"No consultation '{slug}'.")
-    if user is None or user.role == Role.admin:
-        return consultation
-    member = user.role == Role.analyst and await is_member(
-        session, user=user, consultation_id=consultation.id
-    )
-    if not member:
-        if consultation.status == ConsultationStatus.draft:
-            raise NotFound(f"No consultation '{slug}'.")
-        raise Forbidden("Only admins and analysts of this consultation can import responses.")
-    return consultation
+    return await consultation_for_analyst(session, slug=slug, user=user, action="import responses")
 
 
 def parse_mapping(raw: str | bytes | dict[str, Any] | None) -> dict[str, str | None]:

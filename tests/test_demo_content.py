@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.consultations.pages import REGIONS
 from app.demo import content
 from app.demo.content import (
     CAMPAIGN_SLUG,
@@ -24,20 +25,6 @@ STATUSES = {"draft", "open", "closed", "published"}
 KINDS = {"open_text", "single_choice", "multi_choice"}
 CONSENTS = {"publish", "publish_anonymously", "do_not_publish"}
 CHANNELS = {"web", "email", "post", "api"}
-REGIONS = {
-    "North East",
-    "North West",
-    "Yorkshire and the Humber",
-    "East Midlands",
-    "West Midlands",
-    "East of England",
-    "London",
-    "South East",
-    "South West",
-    "Scotland",
-    "Wales",
-    "Northern Ireland",
-}
 GOLD_STANCES = {"support", "oppose", "mixed", "neutral"}
 
 
@@ -258,7 +245,7 @@ def test_respondents(demo: DemoConsultation) -> None:
         for r in c.responses:
             p = r.respondent
             assert p.kind in {"individual", "organisation"}
-            assert p.region in REGIONS
+            assert p.region in REGIONS  # a choice the web form offers
             assert p.publication_consent in CONSENTS
             assert p.channel in CHANNELS
             assert c.opens_at <= r.submitted_at

@@ -37,7 +37,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from analysis.features import TextFeaturizer, cosine, embed, normalise
+from analysis.features import TextFeaturizer, cosine, embed, embedding_available, normalise
 
 __all__ = [
     "StanceClassifier",
@@ -117,9 +117,16 @@ class ThemeCoder(BaseEstimator):
     decision : "thresholds" (per-theme thresholds + top-1 fallback, tuned by CV)
         or "expected_f1" (choose the label set maximising expected sample F1).
     shrinkage : pseudo-count pulling a theme's threshold towards the global one.
-    embedding : None (default, TF-IDF only) or "wordllama" (optional package).
+    embedding : "auto" (default: the optional ``wordllama`` static embeddings when
+        the package is installed, loaded offline from its own folder; TF-IDF only
+        otherwise), "wordllama" (required) or None (TF-IDF only). The backend used
+        is in ``embedding_``.
     cv : folds for the out-of-fold features and threshold tuning.
     char_weight : weight of the char n-gram block in the TF-IDF cosine.
+    read_positions : the answers' stance will be read from the stance question at
+        predict time (pass ``positions`` to predict); the pair model is then trained
+        on the seed's read positions. False: trained on text-predicted stance (use
+        when answers come without a stance, e.g. letters).
     random_state : seed for the fold splits.
     """
 
@@ -127,15 +134,16 @@ class ThemeCoder(BaseEstimator):
         self,
         model: str = "pairwise",
         C: float = 4.0,
-        pair_C: float = 1.0,
+        pair_C: float = 0.03,
         n_neighbors: int = 10,
         ridge_alpha: float = 1.0,
         use_descriptions: bool = True,
         decision: str = "thresholds",
         shrinkage: float = 5.0,
-        embedding: str | None = None,
+        embedding: str | None = "auto",
         cv: int = 5,
         char_weight: float = 0.0,
+        read_positions: bool = True,
         random_state: int | None = 0,
     ) -> None:
         self.model = model
@@ -149,6 +157,7 @@ class ThemeCoder(BaseEstimator):
         self.embedding = embedding
         self.cv = cv
         self.char_weight = char_weight
+        self.read_positions = read_positions
         self.random_state = random_state
 
     # ----------------------------------------------------------------- fit
@@ -173,7 +182,7 @@ class ThemeCoder(BaseEstimator):
         """
         if self.model not in ("pairwise", "ovr"):
             raise ValueError(f"unknown model {self.model!r}")
-        if self.decision not in ("thresholds", "expected_f1"):
+        if self.decision not in ("thresholds", "expected_f1", "top"):
             raise ValueError(f"unknown decision {self.decision!r}")
         texts = [str(t) for t in texts]
         label_sets = [list(s) for s in label_sets]
@@ -209,10 +218,13 @@ class ThemeCoder(BaseEstimator):
         self.has_description_ = has_desc
         D = self.featurizer_.transform([self.descriptions_[c] or "" for c in classes])
         self.desc_X_ = D
-        if self.embedding:
-            self.seed_E_ = embed([normalise(t) for t in texts], self.embedding)
+        self.embedding_: str | None = self.embedding
+        if self.embedding == "auto":
+            self.embedding_ = "wordllama" if embedding_available("wordllama") else None
+        if self.embedding_:
+            self.seed_E_ = embed([normalise(t) for t in texts], self.embedding_)
             self.desc_E_ = embed(
-                [normalise(self.descriptions_[c]) for c in classes], self.embedding
+                [normalise(self.descriptions_[c]) for c in classes], self.embedding_
             )
 
         folds = self._folds(Y)
@@ -231,6 +243,10 @@ class ThemeCoder(BaseEstimator):
                 ovr_oof[te] = (S_seed[np.ix_(te, tr)] + 1.0) @ A
             self.dual_coef_ = self._fit_ridge(S_seed, Y)
         stance_oof = self._fit_side(X, Y, positions, folds)
+        if stance_oof is not None and positions is not None and self.read_positions:
+            # where the seed's stance question is answered, the pair model sees the
+            # position as read (one-hot), as it will for answers at predict time
+            stance_oof = self._read_stance(positions, stance_oof)
 
         if self.model == "ovr":
             P_oof = _sigmoid(ovr_oof)
@@ -258,14 +274,23 @@ class ThemeCoder(BaseEstimator):
                 self.pair_model_ = _ConstantModel(float(y_pair.mean()))
         self.oof_proba_ = P_oof
         self._tune_thresholds(Y, P_oof)
+        if self.decision == "top":
+            self._tune_top(Y, P_oof)
         self.cv_sample_f1_ = float(_sample_f1_matrix(Y, self._decide(P_oof)).mean())
         return self
 
     # ------------------------------------------------------------ predict
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Confidence per theme, shape (n_answers, n_themes), columns = classes_."""
+    def predict_proba(
+        self, texts: Sequence[str], positions: Sequence[str | None] | None = None
+    ) -> np.ndarray:
+        """Confidence per theme, shape (n_answers, n_themes), columns = classes_.
+
+        positions: the answers' stance as read from the proposal's stance question
+        (None where not answered); unknown positions are predicted from the text."""
         self._check_fitted()
         texts = [str(t) for t in texts]
+        if positions is not None and len(positions) != len(texts):
+            raise ValueError("texts and positions differ in length")
         out = np.zeros((len(texts), len(self.classes_)), dtype=np.float64)
         step = 4096
         for start in range(0, len(texts), step):
@@ -280,6 +305,8 @@ class ThemeCoder(BaseEstimator):
                 assert self.dual_coef_ is not None
                 ovr = ((S + 1.0) @ self.dual_coef_).astype(np.float32)
                 stance = self._stance_proba(X)
+                if stance is not None and positions is not None:
+                    stance = self._read_stance(positions[start : start + len(chunk)], stance)
                 F = self._pair_features(
                     X, S, self._embed_or_none(chunk), ovr, loo=False, stance=stance
                 )
@@ -287,9 +314,11 @@ class ThemeCoder(BaseEstimator):
                 out[start : start + len(chunk)] = p.reshape(len(chunk), -1)
         return out
 
-    def predict(self, texts: Sequence[str]) -> list[list[str]]:
+    def predict(
+        self, texts: Sequence[str], positions: Sequence[str | None] | None = None
+    ) -> list[list[str]]:
         """Label set per answer (list of theme ids, most confident first; may be empty)."""
-        P = self.predict_proba(texts)
+        P = self.predict_proba(texts, positions)
         return self.decode(P)
 
     def decode(self, P: np.ndarray) -> list[list[str]]:
@@ -395,9 +424,9 @@ class ThemeCoder(BaseEstimator):
             raise RuntimeError("ThemeCoder is not fitted; call fit first")
 
     def _embed_or_none(self, texts: Sequence[str]) -> np.ndarray | None:
-        if not self.embedding:
+        if not self.embedding_:
             return None
-        return embed([normalise(t) for t in texts], self.embedding)
+        return embed([normalise(t) for t in texts], self.embedding_)
 
     def _folds(self, Y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         n = len(Y)
@@ -494,6 +523,18 @@ class ThemeCoder(BaseEstimator):
         self.stance_model_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000)
         self.stance_model_.fit(X[known], pos[known])
         return oof
+
+    def _read_stance(self, positions: Sequence[str | None], proba: np.ndarray) -> np.ndarray:
+        """Replace predicted stance rows by one-hot read positions where known."""
+        assert self.position_classes_ is not None
+        out = np.array(proba, dtype=np.float64, copy=True)
+        index = {str(c): k for k, c in enumerate(self.position_classes_)}
+        for i, p in enumerate(positions):
+            k = index.get(str(p)) if p is not None else None
+            if k is not None:
+                out[i] = 0.0
+                out[i, k] = 1.0
+        return out
 
     def _stance_proba(self, X: sp.csr_matrix) -> np.ndarray | None:
         if self.stance_model_ is None:
@@ -639,10 +680,36 @@ class ThemeCoder(BaseEstimator):
             B[np.flatnonzero(ok), top[ok]] = True
         return B
 
+    def _tune_top(self, Y: np.ndarray, P: np.ndarray) -> None:
+        """Cardinality-aware rule: the best theme if its confidence clears
+        ``top_threshold_`` (else none); further themes only if they clear
+        ``extra_threshold_`` (most answers carry 0 or 1 theme)."""
+        best = (-1.0, 0.5, 1.0)
+        grid = [0.0, *list(_GRID)]
+        for t0 in grid:
+            for t1 in [*list(_GRID[t0 <= _GRID]), 1.01]:
+                s = _sample_f1_matrix(Y, _top_decode(P, t0, t1)).mean()
+                if s > best[0] + 1e-9:
+                    best = (s, t0, t1)
+        self.top_threshold_ = float(best[1])
+        self.extra_threshold_ = float(best[2])
+
     def _decide(self, P: np.ndarray) -> np.ndarray:
         if self.decision == "expected_f1":
             return _expected_f1_decode(P)
+        if self.decision == "top":
+            return _top_decode(P, self.top_threshold_, self.extra_threshold_)
         return self._apply(P, self.thresholds_, self.fallback_threshold_)
+
+
+def _top_decode(P: np.ndarray, t0: float, t1: float) -> np.ndarray:
+    B = t1 <= P
+    if P.shape[1]:
+        top = P.argmax(1)
+        ok = P[np.arange(len(P)), top] >= t0
+        B[np.flatnonzero(ok), top[ok]] = True
+        B[~ok] = False
+    return B
 
 
 def _expected_f1_decode(P: np.ndarray) -> np.ndarray:

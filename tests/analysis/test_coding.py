@@ -197,3 +197,33 @@ def test_analysis_does_not_import_app() -> None:
         "assert not [m for m in sys.modules if m == 'app' or m.startswith('app.')]"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_read_positions_at_predict(data) -> None:  # type: ignore[no-untyped-def]
+    (texts, labels, stances), (test_texts, test_labels, test_stances) = data
+    est = ThemeCoder().fit(texts, labels, theme_descriptions=THEMES, positions=stances)
+    P_read = est.predict_proba(test_texts, positions=test_stances)
+    P_text = est.predict_proba(test_texts)
+    assert P_read.shape == P_text.shape == (len(test_texts), 3)
+    # unknown positions (None) fall back to the text stance model
+    P_none = est.predict_proba(test_texts, positions=[None] * len(test_texts))
+    np.testing.assert_allclose(P_none, P_text)
+    assert sample_f1(test_labels, est.predict(test_texts, positions=test_stances)) > 0.85
+    with pytest.raises(ValueError):
+        est.predict_proba(test_texts, positions=test_stances[:3])
+
+
+def test_embedding_auto_falls_back_offline(data) -> None:  # type: ignore[no-untyped-def]
+    from analysis.features import embedding_available
+
+    (texts, labels, _), _ = data
+    est = ThemeCoder(embedding="auto").fit(texts, labels, theme_descriptions=THEMES)
+    assert est.embedding_ == ("wordllama" if embedding_available() else None)
+    assert ThemeCoder(embedding=None).fit(texts, labels).embedding_ is None
+
+
+@pytest.mark.parametrize("decision", ["top", "expected_f1"])
+def test_other_decision_rules(data, decision: str) -> None:  # type: ignore[no-untyped-def]
+    (texts, labels, _), (test_texts, test_labels, _) = data
+    est = ThemeCoder(decision=decision).fit(texts, labels, theme_descriptions=THEMES)
+    assert sample_f1(test_labels, est.predict(test_texts)) > 0.8

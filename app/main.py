@@ -87,9 +87,10 @@ def api_routers() -> list[Any]:
     from app.audit.router import router as audit
     from app.consultations.router import router as consultations
     from app.imports.router import router as imports
+    from app.jobs.router import router as jobs
     from app.responses.router import router as responses
 
-    return [consultations, responses, imports, audit]
+    return [consultations, responses, imports, audit, jobs]
 
 
 def page_routers() -> list[Any]:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analysis.redaction import redact
+from app.audit.service import Actor, record_event
 from app.consultations.models import Consultation, Proposal, Question
 from app.consultations.service import accepting_responses
 from app.enums import Channel, ConsultationStatus, ResponseStatus
@@ -373,6 +374,7 @@ async def withdraw_own_response(
     """Marks the response withdrawn (kept, with the time): counts and the audit trail stay true."""
     response, _ = await _own_response(session, slug, receipt_code, secret)
     if response.status != ResponseStatus.withdrawn:
+        before = {"status": response.status.value, "status_reason": response.status_reason}
         await session.execute(
             update(Response)
             .where(Response.id == response.id)
@@ -382,6 +384,15 @@ async def withdraw_own_response(
                 status_changed_at=datetime.now(UTC),
             )
         )
-        await session.flush()
+        await record_event(
+            session,
+            action="response.withdrawn",
+            entity_type="response",
+            entity_id=response.id,
+            before=before,
+            after={"status": "withdrawn", "status_reason": "withdrawn by the respondent"},
+            actor=Actor.respondent(response.respondent_id),
+            consultation_id=response.consultation_id,
+        )
     session.expire(response)
     return await view_own_response(session, slug=slug, receipt_code=receipt_code, secret=secret)

@@ -81,6 +81,13 @@ def serve(
     ] = False,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also run one job worker in this process (default: on the embedded database).",
+        ),
+    ] = None,
 ) -> None:
     """Run the web service (upgrading the database first)."""
     import uvicorn
@@ -101,9 +108,18 @@ def serve(
         # uvicorn shuts down gracefully on Ctrl-C or SIGTERM, then re-raises the signal; turning
         # SIGTERM into SystemExit lets database() stop the embedded server on the way out.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
-        uvicorn.run(
-            "app.main:create_app", factory=True, host=bind_host, port=bind_port, log_level="info"
-        )
+        in_process = _start_worker(url) if _wants_worker(worker) else None
+        try:
+            uvicorn.run(
+                "app.main:create_app",
+                factory=True,
+                host=bind_host,
+                port=bind_port,
+                log_level="info",
+            )
+        finally:
+            if in_process is not None:
+                in_process.stop()
 
 
 @app.command()
@@ -262,6 +278,122 @@ def import_file(
             details = "".join(f"\n  {f.get('message')}" for f in exc.fields)
             fail(f"{exc.message}{details}")
     console.print(result)
+
+
+# --------------------------------------------------------------------------------------
+# Job workers and analysis runs
+# --------------------------------------------------------------------------------------
+
+analyse_app = typer.Typer(help="Analysis runs (queued as jobs; progress shown).")
+app.add_typer(analyse_app, name="analyse")
+
+
+def _wants_worker(flag: bool | None) -> bool:
+    """`serve` runs a worker on the embedded database unless --no-worker; with DATABASE_URL
+    only with --worker (workers are then separate `consult worker` processes)."""
+    return flag if flag is not None else not get_settings().database_url
+
+
+def _start_worker(url: str) -> Any:
+    from app.jobs.worker import InProcessWorker
+
+    console.print("Running one job worker in this process.")
+    return InProcessWorker(url).start()
+
+
+@app.command("worker")
+def worker_command(
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Jobs this worker runs at once (chunks are async).")
+    ] = 1,
+) -> None:
+    """Run a job worker until Ctrl-C or SIGTERM (start as many as you like, anywhere)."""
+    from app import migrate
+    from app.jobs.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    with database() as url:
+        migrate.upgrade(url)
+        console.print(f"Job worker running (concurrency {concurrency}); Ctrl-C stops it.")
+        # procrastinate turns SIGINT/SIGTERM into a graceful stop; then database() cleans up.
+        asyncio.run(run_worker(url, concurrency=concurrency))
+
+
+@analyse_app.command("redact")
+def analyse_redact(
+    consultation: Annotated[str, typer.Option(help="Slug of the consultation.")],
+    chunk_size: Annotated[
+        int | None, typer.Option(min=100, help="Answers per job (default 10,000).")
+    ] = None,
+) -> None:
+    """Recompute every answer's redacted text (after the redactor improved)."""
+    _analyse(consultation, "redact", chunk_size)
+
+
+def _analyse(slug: str, kind: str, chunk_size: int | None) -> None:
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from app import migrate
+    from app.errors import ConsultError
+    from app.jobs import service
+    from app.jobs.worker import live_workers, make_app
+
+    async def create(session: AsyncSession) -> Any:
+        found = await service.consultation_for_analysis(session, slug=slug, user=None)
+        return await service.create_run(
+            session,
+            queue=make_app(url),
+            consultation=found,
+            kind=kind,
+            user=None,
+            chunk_size=chunk_size,
+        )
+
+    async def fetch(session: AsyncSession) -> Any:
+        return await service.get_run(session, run_id=run.id, user=None)
+
+    with database() as url:
+        migrate.upgrade(url)
+        try:
+            run = run_in_session(url, create)
+        except ConsultError as exc:
+            fail(exc.message)
+        console.print(f"Run {run.id} queued: {run.progress_total} answers, {run.chunk_count} jobs.")
+        in_process = None
+        if asyncio.run(live_workers(url)) == 0:
+            if get_settings().database_url:
+                err_console.print("No worker is running: start one with `consult worker`.")
+            else:
+                in_process = _start_worker(url)
+        try:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as bar:
+                task = bar.add_task(f"{kind} ({run.status.value})", total=run.progress_total or 1)
+                while True:
+                    run = run_in_session(url, fetch)
+                    bar.update(
+                        task,
+                        completed=run.progress_done,
+                        total=run.progress_total or 1,
+                        description=f"{kind} ({run.status.value})",
+                    )
+                    if run.status.value in ("succeeded", "failed"):
+                        break
+                    time.sleep(0.5)
+        finally:
+            if in_process is not None:
+                in_process.stop()
+    if run.status.value == "failed":
+        fail(f"Run {run.id} failed: {run.error}. Retry it: POST /api/v1/jobs/{run.id}/retry")
+    console.print(f"Run {run.id} succeeded: {run.metrics}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ ANALYST_MEMBER = "analyst_member"  # admins, and analysts who are members of the
 # Tested in tests/test_audit_log.py (the consultation is a query parameter or the response's):
 MEMBER = "member"  # admins, and analysts or reviewers who are members of the consultation
 RESPONSE_ANALYST = "response_analyst"  # admins, and analysts of the response's consultation
+# Tested in tests/test_jobs.py (the consultation is the run's):
+RUN_MEMBER = "run_member"  # admins, and analysts or reviewers who are members of it
+RUN_ANALYST = "run_analyst"  # admins, and analysts who are members of it
 
 ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): PUBLIC,
@@ -42,6 +45,9 @@ ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/questions/{question_id}"): ADMIN,
     ("POST", "/api/v1/consultations/{slug}/members"): ADMIN,
     ("POST", "/api/v1/consultations/{slug}/imports"): ANALYST_MEMBER,
+    ("POST", "/api/v1/consultations/{slug}/runs"): ANALYST_MEMBER,
+    ("GET", "/api/v1/jobs/{id}"): RUN_MEMBER,
+    ("POST", "/api/v1/jobs/{id}/retry"): RUN_ANALYST,
     ("GET", "/api/v1/audit/verify"): ADMIN,
     ("GET", "/api/v1/audit/events.jsonl"): MEMBER,
     ("POST", "/api/v1/responses/{response_id}/exclude"): RESPONSE_ANALYST,
@@ -71,6 +77,7 @@ def fill(path: str, detail: dict[str, Any]) -> str:
         "proposal_id": detail["proposals"][0]["id"],
         "question_id": detail["proposals"][0]["questions"][0]["id"],
         "receipt_code": "0000-0000-0000",
+        "id": "00000000-0000-0000-0000-000000000000",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
@@ -87,7 +94,10 @@ async def two_consultations(client: httpx.AsyncClient, users: Users) -> dict[str
     return mine
 
 
-@pytest.mark.parametrize(("method", "path"), protected(ADMIN) + protected(ANALYST_MEMBER))
+@pytest.mark.parametrize(
+    ("method", "path"),
+    protected(ADMIN) + protected(ANALYST_MEMBER) + protected(RUN_MEMBER) + protected(RUN_ANALYST),
+)
 async def test_missing_or_bad_token_is_401(
     client: httpx.AsyncClient, two_consultations: dict[str, Any], method: str, path: str
 ) -> None:

@@ -85,12 +85,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def api_routers() -> list[Any]:
     """Each domain's JSON API router (one line per domain)."""
     from app.audit.router import router as audit
+    from app.codeframes.router import router as codeframes
+    from app.coding.router import router as coding
     from app.consultations.router import router as consultations
     from app.imports.router import router as imports
     from app.jobs.router import router as jobs
     from app.responses.router import router as responses
 
-    return [consultations, responses, imports, audit, jobs]
+    return [consultations, responses, imports, audit, jobs, codeframes, coding]
 
 
 def page_routers() -> list[Any]:

@@ -26,6 +26,10 @@ RESPONSE_ANALYST = "response_analyst"  # admins, and analysts of the response's 
 # Tested in tests/test_jobs.py (the consultation is the run's):
 RUN_MEMBER = "run_member"  # admins, and analysts or reviewers who are members of it
 RUN_ANALYST = "run_analyst"  # admins, and analysts who are members of it
+# Tested in tests/test_coding.py (the consultation is the codeframe's or the answer's):
+REVIEWER_MEMBER = "reviewer_member"  # admins, analysts or reviewers who are members (read only)
+CODEFRAME_ANALYST = "codeframe_analyst"  # admins, and analysts who are members
+ANSWER_ANALYST = "answer_analyst"  # admins, and analysts of the answer's consultation
 
 ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): PUBLIC,
@@ -45,6 +49,15 @@ ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/questions/{question_id}"): ADMIN,
     ("POST", "/api/v1/consultations/{slug}/members"): ADMIN,
     ("POST", "/api/v1/consultations/{slug}/imports"): ANALYST_MEMBER,
+    ("POST", "/api/v1/proposals/{proposal_id}/codeframes"): ANALYST_MEMBER,
+    ("GET", "/api/v1/proposals/{proposal_id}/codeframes"): REVIEWER_MEMBER,
+    ("GET", "/api/v1/codeframes/{codeframe_id}"): REVIEWER_MEMBER,
+    ("POST", "/api/v1/codeframes/{codeframe_id}/themes"): CODEFRAME_ANALYST,
+    ("PATCH", "/api/v1/codeframes/{codeframe_id}/themes/{code}"): CODEFRAME_ANALYST,
+    ("POST", "/api/v1/codeframes/{codeframe_id}/publish"): CODEFRAME_ANALYST,
+    ("PUT", "/api/v1/answers/{answer_id}/codes"): ANSWER_ANALYST,
+    ("GET", "/api/v1/answers/{answer_id}/codes"): ANSWER_ANALYST,
+    ("GET", "/api/v1/answers/{answer_id}/history"): ANSWER_ANALYST,
     ("POST", "/api/v1/consultations/{slug}/runs"): ANALYST_MEMBER,
     ("GET", "/api/v1/jobs/{id}"): RUN_MEMBER,
     ("POST", "/api/v1/jobs/{id}/retry"): RUN_ANALYST,

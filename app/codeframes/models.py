@@ -65,9 +65,7 @@ class Theme(UUIDPrimaryKey, Base):
     __tablename__ = "themes"
     __table_args__ = (UniqueConstraint("codeframe_id", "code"),)
 
-    codeframe_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("codeframes.id", ondelete="CASCADE")
-    )
+    codeframe_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("codeframes.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(20))
     label: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")

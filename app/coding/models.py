@@ -58,9 +58,7 @@ class Coding(UUIDPrimaryKey, CreatedAt, Base):
     theme_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("themes.id", ondelete="CASCADE"), index=True
     )
-    codeframe_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("codeframes.id", ondelete="CASCADE")
-    )
+    codeframe_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("codeframes.id", ondelete="CASCADE"))
     present: Mapped[bool]
     source: Mapped[CodingSource] = mapped_column(checked_enum(CodingSource, "coding_source"))
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

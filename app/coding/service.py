@@ -1,0 +1,331 @@
+"""Human coding of answers; current codes and the full decision history.
+
+Decisions are never updated in place: a change inserts a row with `supersedes_id` naming the
+decision it replaces, whose `is_current` flag is turned off in the same transaction (the only
+UPDATE the database allows on these tables). A human coding records a decision for every
+theme of the codeframe whose current state differs (value, or not yet decided by a person),
+so re-sending the same coding writes nothing, and a coded answer with no themes is recorded
+as "none of these".
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.codeframes.models import Codeframe, Theme
+from app.codeframes.service import authorise_proposal, published_codeframe
+from app.coding.models import Coding, Stance
+from app.coding.schemas import (
+    AnswerCodesOut,
+    AnswerHistoryOut,
+    CodeOut,
+    CodesIn,
+    DecisionOut,
+    StanceOut,
+)
+from app.consultations.models import Question
+from app.enums import CodeframeStatus, CodingSource
+from app.errors import Conflict, NotFound, ValidationFailed, field_error
+from app.responses.models import Answer
+from app.users.models import User
+
+
+class CodeframeNotPublished(Conflict):
+    code = "codeframe_not_published"
+    message = "Answers are coded against the proposal's currently published codeframe."
+
+
+class WrongCodeframe(ValidationFailed):
+    code = "codeframe_wrong_proposal"
+    message = "This codeframe belongs to another proposal than the answer's question."
+
+
+class UnknownTheme(ValidationFailed):
+    code = "unknown_theme"
+    message = "A theme code is not in this codeframe."
+
+
+async def _answer(
+    session: AsyncSession, answer_id: uuid.UUID, user: User, *, lock: bool = False
+) -> tuple[Answer, uuid.UUID]:
+    """The answer (analysts and admins of its consultation) and its proposal id."""
+    query = (
+        select(Answer, Question.proposal_id)
+        .join(Question, Question.id == Answer.question_id)
+        .where(Answer.id == answer_id)
+    )
+    if lock:
+        # Serialises recodings of one answer.
+        query = query.with_for_update(of=Answer)
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise NotFound("No such answer.")
+    answer, proposal_id = row
+    try:
+        await authorise_proposal(session, proposal_id=proposal_id, user=user, write=True)
+    except NotFound:
+        raise NotFound("No such answer.") from None
+    return answer, proposal_id
+
+
+async def set_codes(
+    session: AsyncSession, *, answer_id: uuid.UUID, user: User, data: CodesIn
+) -> AnswerCodesOut:
+    answer, proposal_id = await _answer(session, answer_id, user, lock=True)
+    codeframe = await session.get(Codeframe, data.codeframe_id)
+    if codeframe is None or codeframe.proposal_id != proposal_id:
+        raise WrongCodeframe(
+            fields=[field_error(["codeframe_id"], WrongCodeframe.message)]
+            if codeframe is not None
+            else [field_error(["codeframe_id"], "No such codeframe.")]
+        )
+    if codeframe.status != CodeframeStatus.published:
+        raise CodeframeNotPublished()
+    themes = list(await session.scalars(select(Theme).where(Theme.codeframe_id == codeframe.id)))
+    by_code = {t.code: t for t in themes}
+    unknown = [
+        field_error(["themes", i], f"No theme {code} in codeframe version {codeframe.version}.")
+        for i, code in enumerate(data.themes)
+        if code not in by_code
+    ]
+    if unknown:
+        raise UnknownTheme(fields=unknown)
+    wanted = set(data.themes)
+    current = {
+        c.theme_id: c
+        for c in await session.scalars(
+            select(Coding).where(
+                Coding.answer_id == answer.id,
+                Coding.codeframe_id == codeframe.id,
+                Coding.is_current,
+            )
+        )
+    }
+    new: list[Coding] = []
+    for theme in themes:
+        present = theme.code in wanted
+        old = current.get(theme.id)
+        if (
+            old is not None
+            and old.present == present
+            and old.source == CodingSource.human
+            and not old.needs_review
+        ):
+            continue
+        new.append(
+            Coding(
+                answer_id=answer.id,
+                theme_id=theme.id,
+                codeframe_id=codeframe.id,
+                present=present,
+                source=CodingSource.human,
+                user_id=user.id,
+                evidence={},
+                supersedes_id=old.id if old is not None else None,
+            )
+        )
+    superseded = [c.supersedes_id for c in new if c.supersedes_id is not None]
+    if superseded:
+        await session.execute(
+            update(Coding).where(Coding.id.in_(superseded)).values(is_current=False)
+        )
+    session.add_all(new)
+    if data.stance is not None:
+        await _set_stance(session, answer=answer, proposal_id=proposal_id, user=user, data=data)
+    await session.flush()
+    return await current_codes(session, answer_id=answer.id, user=user, codeframe_id=codeframe.id)
+
+
+async def _current_stance(
+    session: AsyncSession, response_id: uuid.UUID, proposal_id: uuid.UUID
+) -> Stance | None:
+    return await session.scalar(
+        select(Stance).where(
+            Stance.response_id == response_id,
+            Stance.proposal_id == proposal_id,
+            Stance.is_current,
+        )
+    )
+
+
+async def _set_stance(
+    session: AsyncSession, *, answer: Answer, proposal_id: uuid.UUID, user: User, data: CodesIn
+) -> None:
+    assert data.stance is not None
+    old = await _current_stance(session, answer.response_id, proposal_id)
+    if old is not None and old.value == data.stance and old.source == CodingSource.human:
+        return
+    if old is not None:
+        await session.execute(update(Stance).where(Stance.id == old.id).values(is_current=False))
+    session.add(
+        Stance(
+            answer_id=answer.id,
+            response_id=answer.response_id,
+            proposal_id=proposal_id,
+            value=data.stance,
+            source=CodingSource.human,
+            user_id=user.id,
+            evidence={},
+            supersedes_id=old.id if old is not None else None,
+        )
+    )
+
+
+async def current_codes(
+    session: AsyncSession,
+    *,
+    answer_id: uuid.UUID,
+    user: User,
+    codeframe_id: uuid.UUID | None = None,
+) -> AnswerCodesOut:
+    answer, proposal_id = await _answer(session, answer_id, user)
+    codeframe = (
+        await session.get(Codeframe, codeframe_id)
+        if codeframe_id is not None
+        else await published_codeframe(session, proposal_id)
+    )
+    if codeframe is not None and codeframe.proposal_id != proposal_id:
+        raise WrongCodeframe(fields=[field_error(["codeframe_id"], WrongCodeframe.message)])
+    codes: list[CodeOut] = []
+    coded = False
+    if codeframe is not None:
+        rows = await session.execute(
+            select(Coding, Theme)
+            .join(Theme, Theme.id == Coding.theme_id)
+            .where(
+                Coding.answer_id == answer.id,
+                Coding.codeframe_id == codeframe.id,
+                Coding.is_current,
+            )
+            .order_by(Theme.position, Theme.code)
+            .execution_options(populate_existing=True)
+        )
+        for coding, theme in rows:
+            coded = True
+            if coding.present:
+                codes.append(
+                    CodeOut(
+                        coding_id=coding.id,
+                        code=theme.code,
+                        label=theme.label,
+                        source=coding.source,
+                        user_id=coding.user_id,
+                        run_id=coding.run_id,
+                        confidence=coding.confidence,
+                        evidence=coding.evidence,
+                        needs_review=coding.needs_review,
+                        created_at=coding.created_at,
+                    )
+                )
+    stance = await _current_stance(session, answer.response_id, proposal_id)
+    return AnswerCodesOut(
+        answer_id=answer.id,
+        codeframe_id=codeframe.id if codeframe else None,
+        codeframe_version=codeframe.version if codeframe else None,
+        coded=coded,
+        codes=codes,
+        stance=StanceOut(
+            stance_id=stance.id,
+            value=stance.value,
+            source=stance.source,
+            user_id=stance.user_id,
+            run_id=stance.run_id,
+            confidence=stance.confidence,
+            created_at=stance.created_at,
+        )
+        if stance is not None
+        else None,
+    )
+
+
+async def history(session: AsyncSession, *, answer_id: uuid.UUID, user: User) -> AnswerHistoryOut:
+    """Every coding and stance decision about the answer, oldest first."""
+    answer, proposal_id = await _answer(session, answer_id, user)
+    names: dict[uuid.UUID, str] = {}
+    decisions: list[tuple[tuple[Any, ...], DecisionOut]] = []
+    coding_rows = list(
+        await session.execute(
+            select(Coding, Theme, Codeframe)
+            .join(Theme, Theme.id == Coding.theme_id)
+            .join(Codeframe, Codeframe.id == Coding.codeframe_id)
+            .where(Coding.answer_id == answer.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    stance_rows = list(
+        await session.scalars(
+            select(Stance)
+            .where(Stance.response_id == answer.response_id, Stance.proposal_id == proposal_id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    user_ids = {c.user_id for c, _, _ in coding_rows} | {s.user_id for s in stance_rows}
+    user_ids.discard(None)
+    if user_ids:
+        for uid, name, email in await session.execute(
+            select(User.id, User.name, User.email).where(User.id.in_(user_ids))
+        ):
+            names[uid] = name or email
+    superseded_by: dict[uuid.UUID, uuid.UUID] = {
+        c.supersedes_id: c.id for c, _, _ in coding_rows if c.supersedes_id
+    } | {s.supersedes_id: s.id for s in stance_rows if s.supersedes_id}
+    for coding, theme, codeframe in coding_rows:
+        decisions.append(
+            (
+                (coding.created_at, codeframe.version, theme.position, theme.code),
+                DecisionOut(
+                    id=coding.id,
+                    kind="coding",
+                    codeframe_id=codeframe.id,
+                    codeframe_version=codeframe.version,
+                    code=theme.code,
+                    present=coding.present,
+                    stance=None,
+                    source=coding.source,
+                    user_id=coding.user_id,
+                    user_name=names.get(coding.user_id) if coding.user_id else None,
+                    run_id=coding.run_id,
+                    confidence=coding.confidence,
+                    evidence=coding.evidence,
+                    needs_review=coding.needs_review,
+                    is_current=coding.is_current,
+                    supersedes_id=coding.supersedes_id,
+                    superseded_by_id=superseded_by.get(coding.id),
+                    carried_from_id=coding.carried_from_id,
+                    created_at=coding.created_at,
+                ),
+            )
+        )
+    for stance in stance_rows:
+        decisions.append(
+            (
+                (stance.created_at, 0, -1, ""),
+                DecisionOut(
+                    id=stance.id,
+                    kind="stance",
+                    codeframe_id=None,
+                    codeframe_version=None,
+                    code=None,
+                    present=None,
+                    stance=stance.value,
+                    source=stance.source,
+                    user_id=stance.user_id,
+                    user_name=names.get(stance.user_id) if stance.user_id else None,
+                    run_id=stance.run_id,
+                    confidence=stance.confidence,
+                    evidence=stance.evidence,
+                    needs_review=False,
+                    is_current=stance.is_current,
+                    supersedes_id=stance.supersedes_id,
+                    superseded_by_id=superseded_by.get(stance.id),
+                    carried_from_id=None,
+                    created_at=stance.created_at,
+                ),
+            )
+        )
+    decisions.sort(key=lambda d: d[0])
+    return AnswerHistoryOut(answer_id=answer.id, decisions=[d for _, d in decisions])

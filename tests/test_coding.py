@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from sqlalchemy import select, text
@@ -9,7 +11,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.coding.models import Coding
-from app.enums import Role
+from app.enums import Role, Stance
+from app.responses.models import Answer
 from tests.conftest import Users, bearer
 from tests.factories import create_consultation
 from tests.test_auth import ANSWER_ANALYST, CODEFRAME_ANALYST, REVIEWER_MEMBER, ROUTE_ACCESS
@@ -178,3 +181,51 @@ async def test_route_access_rules(
     assert response.status_code == (200 if rule == REVIEWER_MEMBER else 403), response.text
     response = await world.client.request(method, url, json=body, headers=world.headers)
     assert response.is_success, response.text
+
+
+async def test_model_codings_supersede_runs_but_never_people(
+    world: World, session: AsyncSession
+) -> None:
+    from app.coding.service import (
+        ModelCoding,
+        ModelStance,
+        write_model_codings,
+        write_model_stances,
+    )
+
+    v1 = await world.published()
+    theme = {t["code"]: uuid.UUID(t["id"]) for t in v1["themes"]}
+    a1, a2 = [uuid.UUID(await world.answer(session)) for _ in range(2)]
+    cf = uuid.UUID(v1["id"])
+    run1, run2 = uuid.uuid4(), uuid.uuid4()
+    decisions = [
+        ModelCoding(a, theme["P1-01"], True, 0.9, {"terms": ["privacy"]}) for a in (a1, a2)
+    ]
+    assert await write_model_codings(session, codeframe_id=cf, run_id=run1, codings=decisions) == 2
+    # Re-running the same run writes nothing new.
+    assert await write_model_codings(session, codeframe_id=cf, run_id=run1, codings=decisions) == 0
+    # A person codes a2; a later run supersedes run 1 on a1 only.
+    assert (await world.code(str(a2), v1["id"], ["P1-02"])).status_code == 200
+    later = [ModelCoding(a, theme["P1-01"], False, 0.2) for a in (a1, a2)]
+    assert await write_model_codings(session, codeframe_id=cf, run_id=run2, codings=later) == 1
+    current = {
+        (c.answer_id, c.theme_id): c
+        for c in await session.scalars(
+            select(Coding).where(Coding.is_current).execution_options(populate_existing=True)
+        )
+    }
+    assert current[(a1, theme["P1-01"])].run_id == run2
+    assert current[(a1, theme["P1-01"])].supersedes_id is not None
+    assert current[(a2, theme["P1-01"])].source == "human"
+    codes = await world.client.get(f"/api/v1/answers/{a1}/codes", headers=world.headers)
+    assert codes.json()["codes"] == [] and codes.json()["coded"]
+
+    proposal = uuid.UUID(world.proposal_id)
+    response_id = await session.scalar(select(Answer.response_id).where(Answer.id == a1))
+    assert response_id is not None
+    stance = [ModelStance(response_id, Stance.support, a1, 0.8)]
+    assert await write_model_stances(session, proposal_id=proposal, run_id=run1, stances=stance)
+    assert not await write_model_stances(session, proposal_id=proposal, run_id=run1, stances=stance)
+    codes = await world.client.get(f"/api/v1/answers/{a1}/codes", headers=world.headers)
+    assert codes.json()["stance"]["value"] == "support"
+    assert codes.json()["stance"]["source"] == "model"

@@ -10,10 +10,13 @@ as "none of these".
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.codeframes.models import Codeframe, Theme
@@ -29,6 +32,7 @@ from app.coding.schemas import (
 )
 from app.consultations.models import Question
 from app.enums import CodeframeStatus, CodingSource
+from app.enums import Stance as StanceValue
 from app.errors import Conflict, NotFound, ValidationFailed, field_error
 from app.responses.models import Answer
 from app.users.models import User
@@ -329,3 +333,166 @@ async def history(session: AsyncSession, *, answer_id: uuid.UUID, user: User) ->
         )
     decisions.sort(key=lambda d: d[0])
     return AnswerHistoryOut(answer_id=answer.id, decisions=[d for _, d in decisions])
+
+
+# --------------------------------------------------------------------------------------
+# Model decisions (written by analysis runs)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelCoding:
+    answer_id: uuid.UUID
+    theme_id: uuid.UUID
+    present: bool
+    confidence: float | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelStance:
+    response_id: uuid.UUID
+    value: StanceValue
+    answer_id: uuid.UUID | None = None
+    confidence: float | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+RETIRE_MODEL_CODINGS = text(
+    """
+    UPDATE codings c SET is_current = false
+    FROM unnest(CAST(:answer_ids AS uuid[]), CAST(:theme_ids AS uuid[])) AS i(answer_id, theme_id)
+    WHERE c.answer_id = i.answer_id AND c.theme_id = i.theme_id AND c.is_current
+      AND c.source = 'model' AND c.run_id IS DISTINCT FROM :run_id
+    RETURNING c.id, c.answer_id, c.theme_id
+    """
+)
+
+INSERT_MODEL_CODINGS = text(
+    """
+    INSERT INTO codings (answer_id, theme_id, codeframe_id, present, source, run_id, confidence,
+                         evidence, supersedes_id, is_current, needs_review)
+    SELECT i.answer_id, i.theme_id, t.codeframe_id, i.present, 'model', :run_id, i.confidence,
+           CAST(i.evidence AS jsonb), r.id, true, false
+    FROM unnest(CAST(:answer_ids AS uuid[]), CAST(:theme_ids AS uuid[]),
+                CAST(:present AS boolean[]), CAST(:confidence AS float8[]),
+                CAST(:evidence AS text[]))
+         AS i(answer_id, theme_id, present, confidence, evidence)
+    JOIN themes t ON t.id = i.theme_id AND t.codeframe_id = :codeframe_id
+    LEFT JOIN unnest(CAST(:old_ids AS uuid[]), CAST(:old_answers AS uuid[]),
+                     CAST(:old_themes AS uuid[])) AS r(id, answer_id, theme_id)
+           ON r.answer_id = i.answer_id AND r.theme_id = i.theme_id
+    WHERE NOT EXISTS (
+        SELECT 1 FROM codings c
+        WHERE c.answer_id = i.answer_id AND c.theme_id = i.theme_id AND c.is_current
+    )
+    """
+)
+
+
+async def write_model_codings(
+    session: AsyncSession,
+    *,
+    codeframe_id: uuid.UUID,
+    run_id: uuid.UUID,
+    codings: Sequence[ModelCoding],
+) -> int:
+    """Writes a run's decisions in two set-based statements; returns how many were inserted.
+
+    - a current decision by a person is never superseded by a model;
+    - a current decision by another run is superseded (the new run's is current);
+    - a decision this run already wrote is kept, so an interrupted run re-runs without
+      duplicating codings;
+    - themes that are not in `codeframe_id` are ignored.
+    The caller checks the codeframe is the proposal's published one.
+    """
+    if not codings:
+        return 0
+    answer_ids = [c.answer_id for c in codings]
+    theme_ids = [c.theme_id for c in codings]
+    retired = list(
+        await session.execute(
+            RETIRE_MODEL_CODINGS,
+            {"answer_ids": answer_ids, "theme_ids": theme_ids, "run_id": run_id},
+        )
+    )
+    result = await session.execute(
+        INSERT_MODEL_CODINGS,
+        {
+            "codeframe_id": codeframe_id,
+            "run_id": run_id,
+            "answer_ids": answer_ids,
+            "theme_ids": theme_ids,
+            "present": [c.present for c in codings],
+            "confidence": [c.confidence for c in codings],
+            "evidence": [json.dumps(c.evidence) for c in codings],
+            "old_ids": [r[0] for r in retired],
+            "old_answers": [r[1] for r in retired],
+            "old_themes": [r[2] for r in retired],
+        },
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+RETIRE_MODEL_STANCES = text(
+    """
+    UPDATE stances s SET is_current = false
+    FROM unnest(CAST(:response_ids AS uuid[])) AS i(response_id)
+    WHERE s.response_id = i.response_id AND s.proposal_id = :proposal_id AND s.is_current
+      AND s.source = 'model' AND s.run_id IS DISTINCT FROM :run_id
+    RETURNING s.id, s.response_id
+    """
+)
+
+INSERT_MODEL_STANCES = text(
+    """
+    INSERT INTO stances (answer_id, response_id, proposal_id, value, source, run_id, confidence,
+                         evidence, supersedes_id, is_current)
+    SELECT i.answer_id, i.response_id, :proposal_id, i.value, 'model', :run_id, i.confidence,
+           CAST(i.evidence AS jsonb), r.id, true
+    FROM unnest(CAST(:answer_ids AS uuid[]), CAST(:response_ids AS uuid[]),
+                CAST(:values AS text[]), CAST(:confidence AS float8[]),
+                CAST(:evidence AS text[]))
+         AS i(answer_id, response_id, value, confidence, evidence)
+    LEFT JOIN unnest(CAST(:old_ids AS uuid[]), CAST(:old_responses AS uuid[]))
+           AS r(id, response_id) ON r.response_id = i.response_id
+    WHERE NOT EXISTS (
+        SELECT 1 FROM stances s
+        WHERE s.response_id = i.response_id AND s.proposal_id = :proposal_id AND s.is_current
+    )
+    """
+)
+
+
+async def write_model_stances(
+    session: AsyncSession,
+    *,
+    proposal_id: uuid.UUID,
+    run_id: uuid.UUID,
+    stances: Sequence[ModelStance],
+) -> int:
+    """As `write_model_codings`, for stances (one per response and proposal)."""
+    if not stances:
+        return 0
+    response_ids = [s.response_id for s in stances]
+    retired = list(
+        await session.execute(
+            RETIRE_MODEL_STANCES,
+            {"response_ids": response_ids, "proposal_id": proposal_id, "run_id": run_id},
+        )
+    )
+    result = await session.execute(
+        INSERT_MODEL_STANCES,
+        {
+            "proposal_id": proposal_id,
+            "run_id": run_id,
+            "answer_ids": [s.answer_id for s in stances],
+            "response_ids": response_ids,
+            "values": [StanceValue(s.value).value for s in stances],
+            "confidence": [s.confidence for s in stances],
+            "evidence": [json.dumps(s.evidence) for s in stances],
+            "old_ids": [r[0] for r in retired],
+            "old_responses": [r[1] for r in retired],
+        },
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

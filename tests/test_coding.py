@@ -81,6 +81,15 @@ async def test_recoding_supersedes_and_history_shows_both(
     assert p101[1]["supersedes_id"] == p101[0]["id"] and p101[1]["is_current"]
     assert all(d["source"] == "human" and d["user_name"] for d in decisions)
     assert stances[0]["superseded_by_id"] == stances[1]["id"]
+    # Each change (not the repeated one) is in the audit log.
+    events = await session.execute(
+        text("SELECT before, after FROM audit_events WHERE entity_id = :id ORDER BY seq"),
+        {"id": answer},
+    )
+    assert [(b["themes"], a["themes"], a["stance"]) for b, a in events] == [
+        ([], ["P1-01"], "support"),
+        (["P1-01"], ["P1-02"], "oppose"),
+    ]
 
 
 async def test_database_refuses_updating_a_decision(world: World, session: AsyncSession) -> None:

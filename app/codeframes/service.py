@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.service import Actor, record_event
 from app.codeframes.models import Codeframe, Theme
 from app.codeframes.schemas import (
     AddOp,
@@ -377,6 +378,27 @@ def _working(themes: list[Theme]) -> list[_Working]:
 # --------------------------------------------------------------------------------------
 
 
+async def _audit(
+    session: AsyncSession,
+    action: str,
+    codeframe: Codeframe,
+    proposal: Proposal,
+    user: User,
+    before: Any,
+    after: Any,
+) -> None:
+    await record_event(
+        session,
+        action=action,
+        entity_type="codeframe",
+        entity_id=codeframe.id,
+        before=before,
+        after=after,
+        actor=Actor.for_user(user),
+        consultation_id=proposal.consultation_id,
+    )
+
+
 async def _lock_versions(session: AsyncSession, proposal_id: uuid.UUID) -> list[Codeframe]:
     """Serialises version changes of one proposal (creating, publishing)."""
     await session.execute(select(Proposal.id).where(Proposal.id == proposal_id).with_for_update())
@@ -425,7 +447,17 @@ async def create_codeframe(
     await session.flush()
     session.add_all(_rows(codeframe.id, list(builder.themes.values())))
     await session.flush()
-    return await codeframe_out(session, codeframe)
+    out = await codeframe_out(session, codeframe)
+    await _audit(
+        session,
+        "codeframe.create",
+        codeframe,
+        proposal,
+        user,
+        None,
+        {"version": out.version, "themes": [t.code for t in out.themes], "log": log},
+    )
+    return out
 
 
 def _stamped(entries: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
@@ -479,6 +511,7 @@ async def _edit(
         row.position = len(themes) + row.position
     codeframe.change_log = [*codeframe.change_log, *_stamped(builder.log, user)]
     await session.flush()
+    await _audit(session, "codeframe.edit", codeframe, proposal, user, None, builder.log)
     return await codeframe_out(session, codeframe)
 
 
@@ -515,7 +548,7 @@ async def update_theme(
 
 
 async def publish(session: AsyncSession, *, codeframe_id: uuid.UUID, user: User) -> CodeframeOut:
-    codeframe, _ = await _codeframe(session, codeframe_id, user, write=True)
+    codeframe, proposal = await _codeframe(session, codeframe_id, user, write=True)
     versions = await _lock_versions(session, codeframe.proposal_id)
     await session.refresh(codeframe)
     if codeframe.status != CodeframeStatus.draft:
@@ -541,6 +574,15 @@ async def publish(session: AsyncSession, *, codeframe_id: uuid.UUID, user: User)
         *_stamped([{"op": "publish", "carried_codings": carried}], user),
     ]
     await session.flush()
+    await _audit(
+        session,
+        "codeframe.publish",
+        codeframe,
+        proposal,
+        user,
+        {"status": "draft", "current_version": current.version if current else None},
+        {"status": "published", "version": codeframe.version, "carried_codings": carried},
+    )
     return await codeframe_out(session, codeframe)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.service import Actor, record_event
 from app.codeframes.models import Codeframe, Theme
 from app.codeframes.service import authorise_proposal, published_codeframe
 from app.coding.models import Coding, Stance
@@ -30,7 +31,7 @@ from app.coding.schemas import (
     DecisionOut,
     StanceOut,
 )
-from app.consultations.models import Question
+from app.consultations.models import Proposal, Question
 from app.enums import CodeframeStatus, CodingSource
 from app.enums import Stance as StanceValue
 from app.errors import Conflict, NotFound, ValidationFailed, field_error
@@ -132,15 +133,35 @@ async def set_codes(
                 supersedes_id=old.id if old is not None else None,
             )
         )
+    before = sorted(t.code for t in themes if (c := current.get(t.id)) and c.present)
     superseded = [c.supersedes_id for c in new if c.supersedes_id is not None]
     if superseded:
         await session.execute(
             update(Coding).where(Coding.id.in_(superseded)).values(is_current=False)
         )
     session.add_all(new)
+    stance_change = None
     if data.stance is not None:
-        await _set_stance(session, answer=answer, proposal_id=proposal_id, user=user, data=data)
+        stance_change = await _set_stance(
+            session, answer=answer, proposal_id=proposal_id, user=user, data=data
+        )
     await session.flush()
+    if new or stance_change:
+        consultation_id = await session.scalar(
+            select(Proposal.consultation_id).where(Proposal.id == proposal_id)
+        )
+        await record_event(
+            session,
+            action="coding.set",
+            entity_type="answer",
+            entity_id=answer.id,
+            before={"codeframe_version": codeframe.version, "themes": before}
+            | ({"stance": stance_change[0]} if stance_change else {}),
+            after={"codeframe_version": codeframe.version, "themes": sorted(wanted)}
+            | ({"stance": stance_change[1]} if stance_change else {}),
+            actor=Actor.for_user(user),
+            consultation_id=consultation_id,
+        )
     return await current_codes(session, answer_id=answer.id, user=user, codeframe_id=codeframe.id)
 
 
@@ -158,11 +179,12 @@ async def _current_stance(
 
 async def _set_stance(
     session: AsyncSession, *, answer: Answer, proposal_id: uuid.UUID, user: User, data: CodesIn
-) -> None:
+) -> tuple[str | None, str] | None:
+    """Records the stance if it changes; returns (before, after) or None."""
     assert data.stance is not None
     old = await _current_stance(session, answer.response_id, proposal_id)
     if old is not None and old.value == data.stance and old.source == CodingSource.human:
-        return
+        return None
     if old is not None:
         await session.execute(update(Stance).where(Stance.id == old.id).values(is_current=False))
     session.add(
@@ -177,6 +199,7 @@ async def _set_stance(
             supersedes_id=old.id if old is not None else None,
         )
     )
+    return (old.value.value if old is not None else None, data.stance.value)
 
 
 async def current_codes(

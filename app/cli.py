@@ -108,7 +108,7 @@ def serve(
         # uvicorn shuts down gracefully on Ctrl-C or SIGTERM, then re-raises the signal; turning
         # SIGTERM into SystemExit lets database() stop the embedded server on the way out.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
-        in_process = _start_worker(url) if _wants_worker(worker) else None
+        in_process = _start_worker(url) if _wants_worker(worker, settings) else None
         try:
             uvicorn.run(
                 "app.main:create_app",
@@ -288,10 +288,10 @@ analyse_app = typer.Typer(help="Analysis runs (queued as jobs; progress shown)."
 app.add_typer(analyse_app, name="analyse")
 
 
-def _wants_worker(flag: bool | None) -> bool:
+def _wants_worker(flag: bool | None, settings: Any) -> bool:
     """`serve` runs a worker on the embedded database unless --no-worker; with DATABASE_URL
-    only with --worker (workers are then separate `consult worker` processes)."""
-    return flag if flag is not None else not get_settings().database_url
+    (as set before serve started) only with --worker: workers are then `consult worker`."""
+    return flag if flag is not None else not settings.database_url
 
 
 def _start_worker(url: str) -> Any:

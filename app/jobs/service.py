@@ -21,7 +21,7 @@ import platform
 import subprocess
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +58,17 @@ class ChunkResult:
     data_hash: str
     output_hash: str
     metrics: dict[str, int | float] = field(default_factory=dict)
+
+
+def item_hash(item_id: uuid.UUID, value: str | None) -> str:
+    return hashlib.sha256(f"{item_id}\x1f{value}".encode()).hexdigest()
+
+
+def combine_hashes(hashes: Iterable[str | None]) -> str:
+    """A hash of a set of item hashes that does not depend on their order or grouping (their
+    sum modulo 2**256): a run's data and output hashes are the same however it is chunked."""
+    total = sum(int(h, 16) for h in hashes if h) % (1 << 256)
+    return f"{total:064x}"
 
 
 ChunkHandler = Callable[[AsyncSession, AnalysisRun, AnalysisRunChunk], Awaitable[ChunkResult]]
@@ -120,15 +131,12 @@ async def redact_chunk(
             ),
             {"ids": [c[0] for c in changed], "texts": [c[1] for c in changed]},
         )
-    data = hashlib.sha256()
-    output = hashlib.sha256()
-    for row, red in zip(rows, new, strict=True):
-        data.update(f"{row.id}\x1f{row.text}\x1e".encode())
-        output.update(f"{row.id}\x1f{red}\x1e".encode())
     return ChunkResult(
         done=len(rows),
-        data_hash=data.hexdigest(),
-        output_hash=output.hexdigest(),
+        data_hash=combine_hashes(item_hash(row.id, row.text) for row in rows),
+        output_hash=combine_hashes(
+            item_hash(row.id, red) for row, red in zip(rows, new, strict=True)
+        ),
         metrics={"answers": len(rows), "changed": len(changed)},
     )
 
@@ -356,17 +364,13 @@ async def _finish_if_complete(session: AsyncSession, run_id: uuid.UUID) -> None:
     """Finishes the run when no chunk is queued or running. Call with the run row locked (an
     UPDATE of it earlier in the transaction), so two workers ending the last chunks at once
     cannot both miss the end: the second waits for the first's commit, then sees its chunk."""
-    await session.execute(
+    finished = await session.execute(
         text(
             """
             WITH c AS (
                 SELECT count(*) FILTER (WHERE status IN ('queued', 'running')) AS open,
                        count(*) FILTER (WHERE status = 'failed') AS failed,
                        sum(done) AS done,
-                       encode(sha256(string_agg(coalesce(data_hash, ''), ',' ORDER BY index)
-                           ::bytea), 'hex') AS data_hash,
-                       encode(sha256(string_agg(coalesce(output_hash, ''), ',' ORDER BY index)
-                           ::bytea), 'hex') AS output_hash,
                        sum(seconds) AS seconds
                 FROM analysis_run_chunks WHERE run_id = :id
             ),
@@ -379,22 +383,41 @@ async def _finish_if_complete(session: AsyncSession, run_id: uuid.UUID) -> None:
             )
             UPDATE analysis_runs r SET
                 status = CASE WHEN c.failed > 0 THEN 'failed' ELSE 'succeeded' END,
-                finished_at = now(),
+                finished_at = clock_timestamp(),
                 progress_total = CASE WHEN c.failed > 0 THEN r.progress_total
                                       ELSE r.progress_done END,
                 data_count = coalesce(c.done, 0),
-                data_hash = c.data_hash,
-                metrics = r.metrics || m.metrics
-                    || jsonb_build_object('output_hash', c.output_hash),
+                metrics = r.metrics || m.metrics,
                 timings = r.timings || jsonb_build_object(
                     'chunk_seconds', round(coalesce(c.seconds, 0)::numeric, 4),
                     'wall_seconds', round(extract(epoch FROM
-                        now() - coalesce(r.started_at, r.created_at))::numeric, 4))
+                        clock_timestamp() - coalesce(r.started_at, r.created_at))::numeric, 4))
             FROM c, m
             WHERE r.id = :id AND c.open = 0 AND r.chunk_count > 0
+            RETURNING r.id
             """
         ),
         {"id": run_id},
+    )
+    if finished.first() is None:
+        return
+    hashes = (
+        await session.execute(
+            text("SELECT data_hash, output_hash FROM analysis_run_chunks WHERE run_id = :id"),
+            {"id": run_id},
+        )
+    ).all()
+    await session.execute(
+        text(
+            "UPDATE analysis_runs SET data_hash = :data_hash, "
+            "metrics = metrics || jsonb_build_object('output_hash', CAST(:output_hash AS text)) "
+            "WHERE id = :id"
+        ),
+        {
+            "id": run_id,
+            "data_hash": combine_hashes(h.data_hash for h in hashes),
+            "output_hash": combine_hashes(h.output_hash for h in hashes),
+        },
     )
 
 
@@ -446,7 +469,8 @@ async def complete_chunk(session: AsyncSession, *, run_id: uuid.UUID, index: int
         text(
             "UPDATE analysis_run_chunks SET status = 'succeeded', done = :done, "
             "data_hash = :data_hash, output_hash = :output_hash, "
-            "metrics = CAST(:metrics AS jsonb), seconds = :seconds, finished_at = now() "
+            "metrics = CAST(:metrics AS jsonb), seconds = :seconds, "
+            "finished_at = clock_timestamp() "
             "WHERE run_id = :run_id AND index = :index"
         ),
         {

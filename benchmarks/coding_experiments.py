@@ -168,6 +168,9 @@ VARIANTS: dict[str, Callable[..., Any]] = {
     "pairwise_top_decision": _coder(decision="top"),
     "pairwise_expected_f1": _coder(decision="expected_f1"),
     "pairwise_pair_C_1": _coder(pair_C=1.0),
+    "pairwise_no_coverage": _coder(coverage=False),
+    "pairwise_linear": _coder(linear=True),
+    "pairwise_word_only": _coder(char_weight=0.0),
     "quality_char_ngrams": _coder(char_weight=0.5),
     "pairwise_wordllama": _coder(embedding="wordllama"),
 }
@@ -270,6 +273,46 @@ def run_variant(name: str, parts: list[Part], fraction: float, seed: int) -> dic
     }
 
 
+def predict_speed(
+    name: str, parts: list[Part], fraction: float, seed: int, n: int = 10_000, repeat: int = 3
+) -> dict[str, Any]:
+    """Steady-state predict throughput of one variant: fit on the largest part's
+    seed, then code a chunk of ``n`` answers (the dataset's answers, cycled; the
+    service codes in chunks of this size), best of ``repeat`` runs, one thread.
+    Less noisy than the per-part timings above, which include fixed per-call costs
+    of small parts and whatever else the machine is doing."""
+    make = VARIANTS[name]
+    part_no, part = max(enumerate(parts, start=1), key=lambda kv: len(kv[1].texts))
+    seed_idx, eval_idx = split_seed(len(part.texts), fraction, seed, part_no)
+    t0 = time.perf_counter()
+    model = make(
+        [part.texts[i] for i in seed_idx],
+        [part.labels[i] for i in seed_idx],
+        part.themes,
+        [part.texts[i] for i in eval_idx],
+        [part.positions[i] for i in seed_idx],
+    )
+    fit_s = time.perf_counter() - t0
+    pool = [t for p in parts for t in p.texts]
+    texts = [pool[i % len(pool)] for i in range(n)]
+    positions = [part.positions[i % len(part.positions)] for i in range(n)]
+    read = bool(getattr(make, "read", False))
+    best = float("inf")
+    for _ in range(repeat):
+        t1 = time.perf_counter()
+        if isinstance(model, ThemeCoder):
+            model.decode(model.predict_proba(texts, positions=positions if read else None))
+        else:
+            model.predict(texts)
+        best = min(best, time.perf_counter() - t1)
+    return {
+        "fit_seed_answers": len(seed_idx),
+        "fit_seconds": round(fit_s, 3),
+        "predict_answers": n,
+        "predict_answers_per_s": round(n / best, 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dataset", type=Path)
@@ -279,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
         "--variants",
         default=",".join(VARIANTS),
         help=f"comma-separated subset of: {', '.join(VARIANTS)}",
+    )
+    ap.add_argument(
+        "--speed",
+        action="store_true",
+        help="also measure steady-state predict speed on a 10,000-answer chunk",
     )
     args = ap.parse_args(argv)
     parts = load_layout(args.dataset)
@@ -299,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
             result["variants"][name] = {"skipped": "wordllama not installed"}
             continue
         result["variants"][name] = run_variant(name, parts, args.seed_fraction, args.seed)
+        if args.speed:
+            result["variants"][name]["speed"] = predict_speed(
+                name, parts, args.seed_fraction, args.seed
+            )
         print(f"{name}: {result['variants'][name]}", file=sys.stderr, flush=True)
     json.dump(result, sys.stdout, indent=2)
     print()

@@ -219,11 +219,15 @@ def test_embedding_auto_falls_back_offline(data) -> None:  # type: ignore[no-unt
     (texts, labels, _), _ = data
     est = ThemeCoder(embedding="auto").fit(texts, labels, theme_descriptions=THEMES)
     assert est.embedding_ == ("wordllama" if embedding_available() else None)
+    assert est.char_weight_ == (0.0 if est.embedding_ else 0.5)
     assert ThemeCoder(embedding=None).fit(texts, labels).embedding_ is None
 
 
-@pytest.mark.parametrize("decision", ["top", "expected_f1"])
-def test_other_decision_rules(data, decision: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "params",
+    [{"decision": "top"}, {"decision": "expected_f1"}, {"linear": True, "coverage": False}],
+)
+def test_other_settings(data, params) -> None:  # type: ignore[no-untyped-def]
     (texts, labels, _), (test_texts, test_labels, _) = data
-    est = ThemeCoder(decision=decision).fit(texts, labels, theme_descriptions=THEMES)
+    est = ThemeCoder(**params).fit(texts, labels, theme_descriptions=THEMES)
     assert sample_f1(test_labels, est.predict(test_texts)) > 0.8

@@ -326,7 +326,7 @@ async def full_import(
     from app.imports import service
 
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("TRUNCATE respondents, responses, answers, imports")
+        conn.execute("TRUNCATE respondents, responses, answers, imports CASCADE")
         conn.execute("CHECKPOINT")
     engine = make_engine(url, pool_size=1)
     profiler = cProfile.Profile() if profile else None

@@ -15,6 +15,7 @@ from app.users.models import User
 
 router = APIRouter(prefix="/api/v1/consultations/{slug}/imports", tags=["imports"])
 
+
 async def importer(slug: str, session: SessionDep, user: AnalystUser) -> User:
     """An admin, or an analyst who is a member of the consultation (checked before the upload
     is read, so an outsider learns nothing from validation errors)."""

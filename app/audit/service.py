@@ -59,11 +59,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import ActorType, AuditEvent
 from app.consultations.models import Consultation
-from app.enums import ConsultationStatus, ResponseStatus, Role
+from app.consultations.service import require_access
+from app.enums import ResponseStatus, Role
 from app.errors import Conflict, Forbidden, NotFound
 from app.responses.models import Response
 from app.users.models import User
-from app.users.service import is_member
 
 GENESIS_HASH = "0" * 64
 # pg_advisory_xact_lock key for appending to the chain ("audit" in ASCII).
@@ -315,10 +315,13 @@ async def authorise_export(
     consultation = await session.scalar(select(Consultation).where(Consultation.slug == slug))
     if consultation is None:
         raise NotFound(f"No consultation '{slug}'.")
-    if not await is_member(session, user=user, consultation_id=consultation.id):
-        if consultation.status == ConsultationStatus.draft:
-            raise NotFound(f"No consultation '{slug}'.")
-        raise Forbidden("Only admins and members of this consultation can read its audit log.")
+    await require_access(
+        session,
+        consultation=consultation,
+        user=user,
+        roles=(Role.analyst, Role.reviewer),
+        action="read its audit log",
+    )
     return consultation.id
 
 
@@ -342,12 +345,16 @@ async def _response_for_analyst(
     )
     if response is None:
         raise NotFound("No such response.")
-    member = user.role == Role.admin or (
-        user.role == Role.analyst
-        and await is_member(session, user=user, consultation_id=response.consultation_id)
+    consultation = await session.get(Consultation, response.consultation_id)
+    assert consultation is not None  # a foreign key
+    await require_access(
+        session,
+        consultation=consultation,
+        user=user,
+        roles=(Role.analyst,),
+        action="exclude responses",
+        missing="No such response.",
     )
-    if not member:
-        raise Forbidden("Only admins and analysts of this consultation can exclude responses.")
     return response
 
 

@@ -42,10 +42,10 @@ from app.codeframes.schemas import (
     ThemeUpdate,
 )
 from app.consultations.models import Consultation, Proposal
-from app.enums import CodeframeStatus, ConsultationStatus, Role
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from app.consultations.service import require_access
+from app.enums import CodeframeStatus, Role
+from app.errors import Conflict, NotFound, ValidationFailed, field_error
 from app.users.models import User
-from app.users.service import is_member
 
 
 class CodeframePublished(Conflict):
@@ -93,14 +93,14 @@ async def authorise_proposal(
     if row is None:
         raise NotFound("No such proposal.")
     proposal, consultation = row
-    if user.role == Role.admin:
-        return proposal, consultation
-    member = await is_member(session, user=user, consultation_id=consultation.id)
-    if not member and consultation.status == ConsultationStatus.draft:
-        raise NotFound("No such proposal.")
-    allowed = (Role.analyst,) if write else (Role.analyst, Role.reviewer)
-    if not member or user.role not in allowed:
-        raise Forbidden("Only admins and analysts of this consultation can do this.")
+    await require_access(
+        session,
+        consultation=consultation,
+        user=user,
+        roles=(Role.analyst,) if write else (Role.analyst, Role.reviewer),
+        action="change codeframes" if write else "read codeframes",
+        missing="No such proposal.",
+    )
     return proposal, consultation
 
 

@@ -90,21 +90,37 @@ async def get_consultation(
     return consultation
 
 
+async def require_access(
+    session: AsyncSession,
+    *,
+    consultation: Consultation,
+    user: User | None,
+    roles: tuple[Role, ...],
+    action: str,
+    missing: str | None = None,
+) -> None:
+    """Admins (and None: the CLI, run by the operator) pass; so do members of the
+    consultation whose role is in `roles`. Others get 403, or 404 (`missing`) while the
+    consultation is a draft, which must look absent to them."""
+    if user is None or user.role == Role.admin:
+        return
+    member = await users_service.is_member(session, user=user, consultation_id=consultation.id)
+    if member and user.role in roles:
+        return
+    if not member and consultation.status == ConsultationStatus.draft:
+        raise NotFound(missing or f"No consultation '{consultation.slug}'.")
+    allowed = " and ".join(f"{r.value}s" for r in roles)
+    raise Forbidden(f"Only admins and {allowed} of this consultation can {action}.")
+
+
 async def consultation_for_analyst(
     session: AsyncSession, *, slug: str, user: User | None, action: str
 ) -> Consultation:
-    """The consultation if `user` may do analyst work on it: admins, and analysts who are
-    members (None: the CLI, run by the operator). Drafts look absent to everyone else."""
+    """The consultation if `user` may do analyst work on it (see require_access)."""
     consultation = await _load(session, slug, structure=False)
-    if user is None or user.role == Role.admin:
-        return consultation
-    member = user.role == Role.analyst and await users_service.is_member(
-        session, user=user, consultation_id=consultation.id
+    await require_access(
+        session, consultation=consultation, user=user, roles=(Role.analyst,), action=action
     )
-    if not member:
-        if consultation.status == ConsultationStatus.draft:
-            raise NotFound(f"No consultation '{slug}'.")
-        raise Forbidden(f"Only admins and analysts of this consultation can {action}.")
     return consultation
 
 

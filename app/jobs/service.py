@@ -30,12 +30,11 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.consultations.models import Consultation
-from app.consultations.service import consultation_for_analyst
+from app.consultations.service import consultation_for_analyst, require_access
 from app.enums import Role
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from app.errors import Conflict, NotFound, ValidationFailed, field_error
 from app.jobs.models import AnalysisRun, AnalysisRunChunk, RunKind, RunStatus
 from app.users.models import User
-from app.users.service import is_member
 
 if TYPE_CHECKING:
     from procrastinate import App
@@ -160,12 +159,16 @@ async def get_run(
     run = await session.get(AnalysisRun, run_id, populate_existing=True)
     if run is None:
         raise NotFound("No such job.")
-    if user is None or user.role == Role.admin:
-        return run
-    if not await is_member(session, user=user, consultation_id=run.consultation_id):
-        raise Forbidden("Only members of this consultation can see its jobs.")
-    if analyst and user.role != Role.analyst:
-        raise Forbidden("Only admins and analysts of this consultation can retry its jobs.")
+    consultation = await session.get(Consultation, run.consultation_id)
+    assert consultation is not None  # a foreign key
+    await require_access(
+        session,
+        consultation=consultation,
+        user=user,
+        roles=(Role.analyst,) if analyst else (Role.analyst, Role.reviewer),
+        action="retry its jobs" if analyst else "see its jobs",
+        missing="No such job.",
+    )
     return run
 
 

@@ -16,10 +16,12 @@ import argparse
 import csv
 import json
 import statistics
-import string
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.themefinder_layout import theme_ids, write_json, write_jsonl
 
 DEFAULT_DATE = "2020-05-10"  # ArgKP v1 release date; the folder name is only a label
 SPLITS = ("train", "dev")
@@ -31,37 +33,9 @@ ATTRIBUTION = (
 )
 
 
-def theme_ids(n: int) -> list[str]:
-    """A, B, ... Z, AA, AB, ... skipping the single letters X and Y, which ThemeFinder
-    reserves for "None of the Above" and "No Reason Given"."""
-    letters = [c for c in string.ascii_uppercase if c not in "XY"]
-    out: list[str] = []
-    i = 0
-    while len(out) < n:
-        if i < len(letters):
-            out.append(letters[i])
-        else:
-            j = i - len(letters)
-            out.append(string.ascii_uppercase[j // 26] + string.ascii_uppercase[j % 26])
-        i += 1
-    return out
-
-
 def _read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
-
-
-def _write_json(path: Path, obj: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def convert(src: Path, out: Path, split: str = "train", date: str = DEFAULT_DATE) -> dict:
@@ -119,15 +93,15 @@ def convert(src: Path, out: Path, split: str = "train", date: str = DEFAULT_DATE
             respondents.append({"response_id": rid, "demographic_data": {"split": a["split"]}})
             source_ids.append({"response_id": rid, "source_id": a["arg_id"]})
         part = f"question_part_{part_no}"
-        _write_json(
+        write_json(
             out / "inputs" / part / "question.json",
             {"question_number": part_no, "question_text": topic},
         )
-        _write_jsonl(out / "inputs" / part / "responses.jsonl", responses)
+        write_jsonl(out / "inputs" / part / "responses.jsonl", responses)
         mdir = out / "outputs" / "mapping" / date / part
-        _write_json(mdir / "themes.json", themes)
-        _write_jsonl(mdir / "mapping.jsonl", mapping)
-        _write_jsonl(mdir / "sentiment.jsonl", sentiment)
+        write_json(mdir / "themes.json", themes)
+        write_jsonl(mdir / "mapping.jsonl", mapping)
+        write_jsonl(mdir / "sentiment.jsonl", sentiment)
         card = [len(m["labels"]) for m in mapping]
         summary_parts.append(
             {
@@ -140,8 +114,8 @@ def convert(src: Path, out: Path, split: str = "train", date: str = DEFAULT_DATE
                 "positions": dict(Counter(s["position"] for s in sentiment)),
             }
         )
-    _write_jsonl(out / "inputs" / "respondents.jsonl", respondents)
-    _write_jsonl(out / "source_ids.jsonl", source_ids)
+    write_jsonl(out / "inputs" / "respondents.jsonl", respondents)
+    write_jsonl(out / "source_ids.jsonl", source_ids)
     (out / "README.md").write_text(
         f"# ArgKP ({'+'.join(splits)}) in the Consult/ThemeFinder layout\n\n"
         f"Converted by `benchmarks/convert_argkp.py --split {split}`.\n"

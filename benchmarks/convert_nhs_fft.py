@@ -22,10 +22,12 @@ import argparse
 import csv
 import json
 import statistics
-import string
 import sys
 from collections import Counter
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.themefinder_layout import theme_ids, write_json, write_jsonl
 
 DEFAULT_DATE = "2021-01-01"  # phase 1 data; the folder name is only a label
 SOURCE_FILE = "phase1_text_data.csv"
@@ -36,34 +38,6 @@ ATTRIBUTION = (
     "API; repository code MIT licence, (c) 2021 NHS England. Non-commercial use only; "
     "derived files must carry the same licence."
 )
-
-
-def theme_ids(n: int) -> list[str]:
-    """A, B, ... Z, AA, AB, ... skipping the single letters X and Y, which ThemeFinder
-    reserves for "None of the Above" and "No Reason Given"."""
-    letters = [c for c in string.ascii_uppercase if c not in "XY"]
-    out: list[str] = []
-    i = 0
-    while len(out) < n:
-        if i < len(letters):
-            out.append(letters[i])
-        else:
-            j = i - len(letters)
-            out.append(string.ascii_uppercase[j // 26] + string.ascii_uppercase[j % 26])
-        i += 1
-    return out
-
-
-def _write_json(path: Path, obj: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def _criticality(value: str) -> int | None:
@@ -193,7 +167,7 @@ def convert(src: Path, out: Path, level: str = "subcode", date: str = DEFAULT_DA
                     "source_row_index": list(range(a["first_index"], a["last_index"] + 1)),
                 }
             )
-        _write_json(
+        write_json(
             out / "inputs" / part / "question.json",
             {
                 "question_number": part_no,
@@ -201,11 +175,11 @@ def convert(src: Path, out: Path, level: str = "subcode", date: str = DEFAULT_DA
                 "the original wording is not in the dataset)",
             },
         )
-        _write_jsonl(out / "inputs" / part / "responses.jsonl", responses)
+        write_jsonl(out / "inputs" / part / "responses.jsonl", responses)
         mdir = out / "outputs" / "mapping" / date / part
         # every part gets the full codeframe: the source does not restrict codes by question
-        _write_json(mdir / "themes.json", themes)
-        _write_jsonl(mdir / "mapping.jsonl", mapping)
+        write_json(mdir / "themes.json", themes)
+        write_jsonl(mdir / "mapping.jsonl", mapping)
         card = [len(m["labels"]) for m in mapping]
         used = Counter(lab for m in mapping for lab in m["labels"])
         parts.append(
@@ -219,8 +193,8 @@ def convert(src: Path, out: Path, level: str = "subcode", date: str = DEFAULT_DA
                 "multi_label_share": round(sum(c > 1 for c in card) / len(card), 3),
             }
         )
-    _write_jsonl(out / "inputs" / "respondents.jsonl", respondents)
-    _write_jsonl(out / "source_ids.jsonl", source_ids)
+    write_jsonl(out / "inputs" / "respondents.jsonl", respondents)
+    write_jsonl(out / "source_ids.jsonl", source_ids)
     (out / "README.md").write_text(
         f"# NHS FFT phase 1 ({level} level) in the Consult/ThemeFinder layout\n\n"
         f"Converted by `benchmarks/convert_nhs_fft.py --level {level}`. One question part per\n"

@@ -78,6 +78,10 @@ class Response(UUIDPrimaryKey, CreatedAt, Base):
     import_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("imports.id", ondelete="SET NULL"), index=True
     )
+    # The organised text campaign this response belongs to (set by a dedupe run).
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
 
     respondent: Mapped[Respondent] = relationship(lazy="raise")
     answers: Mapped[list[Answer]] = relationship(back_populates="response", lazy="raise")

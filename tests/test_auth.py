@@ -20,8 +20,11 @@ from tests.factories import create_consultation
 PUBLIC = "public"
 ADMIN = "admin"
 ANALYST_MEMBER = "analyst_member"  # admins, and analysts who are members of the consultation
+# Tested in tests/test_exports.py: anyone once published; before, admins and analyst members.
+PUBLISHED_OR_ANALYST = "published_or_analyst"
 # Tested in tests/test_audit_log.py (the consultation is a query parameter or the response's):
 MEMBER = "member"  # admins, and analysts or reviewers who are members of the consultation
+# Exclusion and inclusion (app/responses/router.py; tested in tests/test_audit_log.py):
 RESPONSE_ANALYST = "response_analyst"  # admins, and analysts of the response's consultation
 # Tested in tests/test_jobs.py (the consultation is the run's):
 RUN_MEMBER = "run_member"  # admins, and analysts or reviewers who are members of it
@@ -30,6 +33,10 @@ RUN_ANALYST = "run_analyst"  # admins, and analysts who are members of it
 REVIEWER_MEMBER = "reviewer_member"  # admins, analysts or reviewers who are members (read only)
 CODEFRAME_ANALYST = "codeframe_analyst"  # admins, and analysts who are members
 ANSWER_ANALYST = "answer_analyst"  # admins, and analysts of the answer's consultation
+# Tested in tests/test_challenges.py (the consultation is the slug's or the challenge's):
+CHALLENGE_READER = "challenge_reader"  # admins, analysts or reviewers who are members
+CHALLENGE_REVIEWER = "challenge_reviewer"  # admins, and reviewers who are members
+CHALLENGE_ANALYST = "challenge_analyst"  # admins, and analysts who are members
 
 ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): PUBLIC,
@@ -49,6 +56,11 @@ ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/questions/{question_id}"): ADMIN,
     ("POST", "/api/v1/consultations/{slug}/members"): ADMIN,
     ("POST", "/api/v1/consultations/{slug}/imports"): ANALYST_MEMBER,
+    ("GET", "/api/v1/consultations/{slug}/exports/csv"): ANALYST_MEMBER,
+    ("GET", "/api/v1/consultations/{slug}/exports/xlsx"): ANALYST_MEMBER,
+    ("GET", "/api/v1/consultations/{slug}/exports/jsonl"): ANALYST_MEMBER,
+    ("GET", "/api/v1/consultations/{slug}/exports/themefinder"): ANALYST_MEMBER,
+    ("GET", "/api/v1/consultations/{slug}/exports/open-data"): PUBLISHED_OR_ANALYST,
     ("POST", "/api/v1/proposals/{proposal_id}/codeframes"): ANALYST_MEMBER,
     ("GET", "/api/v1/proposals/{proposal_id}/codeframes"): REVIEWER_MEMBER,
     ("GET", "/api/v1/codeframes/{codeframe_id}"): REVIEWER_MEMBER,
@@ -65,6 +77,14 @@ ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/audit/events.jsonl"): MEMBER,
     ("POST", "/api/v1/responses/{response_id}/exclude"): RESPONSE_ANALYST,
     ("POST", "/api/v1/responses/{response_id}/include"): RESPONSE_ANALYST,
+    ("GET", "/api/v1/consultations/{slug}/challenges"): CHALLENGE_READER,
+    ("GET", "/api/v1/consultations/{slug}/challenges/summary"): CHALLENGE_READER,
+    ("POST", "/api/v1/consultations/{slug}/challenges"): CHALLENGE_REVIEWER,
+    ("GET", "/api/v1/challenges/{challenge_id}"): CHALLENGE_READER,
+    ("POST", "/api/v1/challenges/{challenge_id}/messages"): CHALLENGE_READER,
+    ("POST", "/api/v1/challenges/{challenge_id}/withdraw"): CHALLENGE_REVIEWER,
+    ("POST", "/api/v1/challenges/{challenge_id}/accept"): CHALLENGE_ANALYST,
+    ("POST", "/api/v1/challenges/{challenge_id}/reject"): CHALLENGE_ANALYST,
 }
 
 

@@ -1,13 +1,8 @@
-"""The audit log's API (verify, JSONL export) and analysts' exclusion of responses.
-
-The exclusion routes belong with responses and can move to app/responses/router.py.
-"""
+"""The audit log's API: verify the chain, export it as JSONL."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -15,9 +10,9 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import service
-from app.audit.schemas import BadEvent, ExcludeIn, ResponseStatusOut, VerifyOut
+from app.audit.schemas import BadEvent, VerifyOut
 from app.db import SessionDep
-from app.users.dependencies import AdminUser, AnalystUser, StaffUser
+from app.users.dependencies import AdminUser, StaffUser
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -68,29 +63,3 @@ async def export_events(
         media_type="application/jsonl",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-@router.post(
-    "/responses/{response_id}/exclude",
-    response_model=ResponseStatusOut,
-    summary="Exclude a response from analysis, with a reason (logged)",
-)
-async def exclude_response(
-    response_id: uuid.UUID, data: ExcludeIn, session: SessionDep, user: AnalystUser
-) -> ResponseStatusOut:
-    change = await service.exclude_response(
-        session, response_id=response_id, reason=data.reason, user=user
-    )
-    return ResponseStatusOut(**asdict(change))
-
-
-@router.post(
-    "/responses/{response_id}/include",
-    response_model=ResponseStatusOut,
-    summary="Undo an exclusion (logged)",
-)
-async def include_response(
-    response_id: uuid.UUID, session: SessionDep, user: AnalystUser
-) -> ResponseStatusOut:
-    change = await service.include_response(session, response_id=response_id, user=user)
-    return ResponseStatusOut(**asdict(change))

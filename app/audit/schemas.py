@@ -1,11 +1,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
-from pydantic import BaseModel, Field
-
-from app.enums import ResponseStatus
+from pydantic import BaseModel
 
 
 class BadEvent(BaseModel):
@@ -22,14 +19,3 @@ class VerifyOut(BaseModel):
     # a wholesale rewrite of the log later.
     last_seq: int | None
     last_hash: str | None
-
-
-class ExcludeIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class ResponseStatusOut(BaseModel):
-    id: uuid.UUID
-    status: ResponseStatus
-    status_reason: str | None
-    status_changed_at: datetime | None

@@ -72,3 +72,14 @@ class SecretIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     secret: str = Field(min_length=1, max_length=200)
+
+
+class ExcludeIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ResponseStatusOut(BaseModel):
+    id: uuid.UUID
+    status: ResponseStatus
+    status_reason: str | None
+    status_changed_at: datetime | None

@@ -6,6 +6,7 @@ import hashlib
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from analysis.redaction import redact
 from app.audit.service import Actor, record_event
 from app.consultations.models import Consultation, Proposal, Question
-from app.consultations.service import accepting_responses
-from app.enums import Channel, ConsultationStatus, ResponseStatus
+from app.consultations.service import accepting_responses, require_access
+from app.enums import Channel, ConsultationStatus, ResponseStatus, Role
 from app.errors import (
+    Conflict,
     ConsultationClosed,
     IdempotencyKeyReused,
     NotFound,
@@ -48,6 +50,7 @@ from app.security import (
     normalise_receipt_code,
     response_secret,
 )
+from app.users.models import User
 
 # Question structure is frozen once a consultation leaves draft, so forms are cached per process.
 _form_cache: dict[uuid.UUID, FormSpec] = {}
@@ -396,3 +399,117 @@ async def withdraw_own_response(
         )
     session.expire(response)
     return await view_own_response(session, slug=slug, receipt_code=receipt_code, secret=secret)
+
+
+# Exclusion by analysts (logged): the response stays, analysis and reports leave it out.
+
+
+@dataclass(frozen=True)
+class ResponseStatusChange:
+    id: uuid.UUID
+    status: ResponseStatus
+    status_reason: str | None
+    status_changed_at: datetime | None
+
+
+async def _response_for_analyst(
+    session: AsyncSession, *, response_id: uuid.UUID, user: User
+) -> Response:
+    response = await session.scalar(
+        select(Response).where(Response.id == response_id).with_for_update()
+    )
+    if response is None:
+        raise NotFound("No such response.")
+    consultation = await session.get(Consultation, response.consultation_id)
+    assert consultation is not None  # a foreign key
+    await require_access(
+        session,
+        consultation=consultation,
+        user=user,
+        roles=(Role.analyst,),
+        action="exclude responses",
+        missing="No such response.",
+    )
+    return response
+
+
+def _status(response: Response) -> dict[str, Any]:
+    return {"status": response.status.value, "status_reason": response.status_reason}
+
+
+def _change(response: Response) -> ResponseStatusChange:
+    return ResponseStatusChange(
+        id=response.id,
+        status=response.status,
+        status_reason=response.status_reason,
+        status_changed_at=response.status_changed_at,
+    )
+
+
+async def _set_status(
+    session: AsyncSession,
+    response: Response,
+    *,
+    status: ResponseStatus,
+    reason: str | None,
+    action: str,
+    user: User,
+) -> None:
+    before = _status(response)
+    response.status = status
+    response.status_reason = reason
+    response.status_changed_at = datetime.now(UTC)
+    await session.flush()
+    await record_event(
+        session,
+        action=action,
+        entity_type="response",
+        entity_id=response.id,
+        before=before,
+        after=_status(response),
+        actor=Actor.for_user(user),
+        consultation_id=response.consultation_id,
+    )
+
+
+class ResponseWithdrawn(Conflict):
+    code = "response_withdrawn"
+    message = "The respondent withdrew this response; it cannot be excluded or included."
+
+
+async def exclude_response(
+    session: AsyncSession, *, response_id: uuid.UUID, reason: str, user: User
+) -> ResponseStatusChange:
+    """Marks a response excluded from analysis, with the reason (logged)."""
+    response = await _response_for_analyst(session, response_id=response_id, user=user)
+    if response.status == ResponseStatus.withdrawn:
+        raise ResponseWithdrawn()
+    if response.status != ResponseStatus.excluded or response.status_reason != reason:
+        await _set_status(
+            session,
+            response,
+            status=ResponseStatus.excluded,
+            reason=reason,
+            action="response.excluded",
+            user=user,
+        )
+    return _change(response)
+
+
+async def include_response(
+    session: AsyncSession, *, response_id: uuid.UUID, user: User
+) -> ResponseStatusChange:
+    """Undoes an exclusion (logged); a response that is already included is left as it is."""
+    response = await _response_for_analyst(session, response_id=response_id, user=user)
+    if response.status == ResponseStatus.withdrawn:
+        raise ResponseWithdrawn()
+    if response.status == ResponseStatus.excluded:
+        await _set_status(
+            session,
+            response,
+            status=ResponseStatus.received,
+            reason=None,
+            action="response.included",
+            user=user,
+        )
+    return _change(response)

@@ -1,0 +1,1 @@
+"""Theme queries per proposal: counts and shares (from precomputed counts), answer browsing."""

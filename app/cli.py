@@ -280,6 +280,34 @@ def import_file(
     console.print(result)
 
 
+@app.command("export")
+def export_command(
+    consultation: Annotated[str, typer.Argument(help="Slug of the consultation.")],
+    format: Annotated[
+        str, typer.Option("--format", help="csv, xlsx, jsonl, themefinder or open-data.")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(help="File to write (themefinder: a folder, or a .zip file)."),
+    ],
+    proposal: Annotated[
+        str | None, typer.Option(help="Only this proposal's answers (its id).")
+    ] = None,
+) -> None:
+    """Export a consultation's answers with their codes (redacted text, no personal data)."""
+    from app import migrate
+    from app.errors import ConsultError
+    from app.exports.cli import run_export
+
+    with database() as url:
+        migrate.upgrade(url)
+        try:
+            summary = run_export(url, slug=consultation, fmt=format, out=out, proposal=proposal)
+        except ConsultError as exc:
+            fail(exc.message)
+    console.print(summary)
+
+
 # --------------------------------------------------------------------------------------
 # Job workers and analysis runs
 # --------------------------------------------------------------------------------------

@@ -88,11 +88,12 @@ def api_routers() -> list[Any]:
     from app.codeframes.router import router as codeframes
     from app.coding.router import router as coding
     from app.consultations.router import router as consultations
+    from app.exports.router import router as exports
     from app.imports.router import router as imports
     from app.jobs.router import router as jobs
     from app.responses.router import router as responses
 
-    return [consultations, responses, imports, audit, jobs, codeframes, coding]
+    return [consultations, responses, imports, audit, jobs, codeframes, coding, exports]
 
 
 def page_routers() -> list[Any]:

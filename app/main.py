@@ -92,8 +92,9 @@ def api_routers() -> list[Any]:
     from app.imports.router import router as imports
     from app.jobs.router import router as jobs
     from app.responses.router import router as responses
+    from app.samples.router import router as samples
 
-    return [consultations, responses, imports, audit, jobs, codeframes, coding, exports]
+    return [consultations, responses, imports, audit, jobs, codeframes, coding, exports, samples]
 
 
 def page_routers() -> list[Any]:

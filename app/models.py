@@ -8,6 +8,7 @@ from app.consultations.models import Consultation, Proposal, Question
 from app.imports.models import Import
 from app.jobs.models import AnalysisRun, AnalysisRunChunk  # noqa: F401
 from app.responses.models import Answer, Respondent, Response
+from app.samples.models import AuditSample, Review, SampleItem  # noqa: F401
 from app.themes.models import AnswerCount, ThemeCount  # noqa: F401
 from app.users.models import ApiToken, Membership, User
 

@@ -33,6 +33,8 @@ RUN_ANALYST = "run_analyst"  # admins, and analysts who are members of it
 REVIEWER_MEMBER = "reviewer_member"  # admins, analysts or reviewers who are members (read only)
 CODEFRAME_ANALYST = "codeframe_analyst"  # admins, and analysts who are members
 ANSWER_ANALYST = "answer_analyst"  # admins, and analysts of the answer's consultation
+# Tested in tests/test_samples.py (the consultation is the proposal's or the sample's):
+SAMPLE_MEMBER = "sample_member"  # admins, analysts or reviewers who are members
 # Tested in tests/test_challenges.py (the consultation is the slug's or the challenge's):
 CHALLENGE_READER = "challenge_reader"  # admins, analysts or reviewers who are members
 CHALLENGE_REVIEWER = "challenge_reviewer"  # admins, and reviewers who are members
@@ -71,6 +73,15 @@ ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/answers/{answer_id}/codes"): ANSWER_ANALYST,
     ("GET", "/api/v1/answers/{answer_id}/history"): ANSWER_ANALYST,
     ("POST", "/api/v1/consultations/{slug}/runs"): ANALYST_MEMBER,
+    ("POST", "/api/v1/proposals/{proposal_id}/audit-samples"): SAMPLE_MEMBER,
+    ("GET", "/api/v1/proposals/{proposal_id}/audit-samples"): SAMPLE_MEMBER,
+    ("GET", "/api/v1/proposals/{proposal_id}/audit-samples/size"): SAMPLE_MEMBER,
+    ("GET", "/api/v1/audit-samples/{sample_id}"): SAMPLE_MEMBER,
+    ("GET", "/api/v1/audit-samples/{sample_id}/items"): SAMPLE_MEMBER,
+    ("GET", "/api/v1/audit-samples/{sample_id}/items/next"): SAMPLE_MEMBER,
+    ("GET", "/api/v1/audit-samples/{sample_id}/items/{item_id}"): SAMPLE_MEMBER,
+    ("PUT", "/api/v1/audit-samples/{sample_id}/items/{item_id}/review"): SAMPLE_MEMBER,
+    ("GET", "/api/v1/audit-samples/{sample_id}/agreement"): SAMPLE_MEMBER,
     ("GET", "/api/v1/jobs/{id}"): RUN_MEMBER,
     ("POST", "/api/v1/jobs/{id}/retry"): RUN_ANALYST,
     ("GET", "/api/v1/audit/verify"): ADMIN,

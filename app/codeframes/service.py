@@ -493,6 +493,13 @@ async def _edit(
     change(builder)
     builder.check_parents()
     new = [t for code, t in builder.themes.items() if code not in by_code]
+    # Retired, merged and split themes leave the draft (a draft has no codings).
+    removed = [t for t in themes if t.code not in builder.themes]
+    for row in sorted(removed, key=lambda r: r.parent_id is None):
+        await session.delete(row)
+    if removed:
+        await session.flush()
+    themes = [t for t in themes if t.code in builder.themes]
     added = _rows(codeframe.id, new, {t.code: t.id for t in themes})
     session.add_all(added)
     await session.flush()
@@ -543,6 +550,20 @@ async def update_theme(
             setattr(theme, key, value)
         after = {k: getattr(theme, k) for k in changes}
         builder.log.append({"op": "edit", "code": code, "before": before, "after": after})
+
+    return await _edit(session, codeframe, proposal, change, user)
+
+
+async def apply_to_draft(
+    session: AsyncSession, *, codeframe_id: uuid.UUID, user: User, operations: list[Operation]
+) -> CodeframeOut:
+    """Applies change-log operations (add, rename, merge, split, retire) to a draft, with the
+    same checks as operations on a new version; all or nothing."""
+    codeframe, proposal = await _draft(session, codeframe_id, user)
+
+    def change(builder: _Builder) -> None:
+        for i, op in enumerate(operations):
+            builder.apply(op, ["operations", i])
 
     return await _edit(session, codeframe, proposal, change, user)
 

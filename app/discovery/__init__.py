@@ -1,0 +1,1 @@
+"""Theme discovery runs and their stored candidate themes (suggestions for a codeframe)."""

@@ -5,6 +5,7 @@ from app.campaigns.models import Campaign  # noqa: F401
 from app.codeframes.models import Codeframe, Theme  # noqa: F401
 from app.coding.models import Coding, Stance  # noqa: F401
 from app.consultations.models import Consultation, Proposal, Question
+from app.discovery.models import ThemeSuggestion  # noqa: F401
 from app.imports.models import Import
 from app.jobs.models import AnalysisRun, AnalysisRunChunk  # noqa: F401
 from app.responses.models import Answer, Respondent, Response

@@ -85,6 +85,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def api_routers() -> list[Any]:
     """Each domain's JSON API router (one line per domain)."""
     from app.audit.router import router as audit
+    from app.challenges.router import router as challenges
     from app.codeframes.router import router as codeframes
     from app.coding.router import router as coding
     from app.consultations.router import router as consultations
@@ -94,7 +95,18 @@ def api_routers() -> list[Any]:
     from app.responses.router import router as responses
     from app.samples.router import router as samples
 
-    return [consultations, responses, imports, audit, jobs, codeframes, coding, exports, samples]
+    return [
+        consultations,
+        responses,
+        imports,
+        audit,
+        jobs,
+        codeframes,
+        coding,
+        exports,
+        samples,
+        challenges,
+    ]
 
 
 def page_routers() -> list[Any]:

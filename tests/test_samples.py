@@ -19,6 +19,7 @@ from app.samples.models import AuditSample, Review, SampleItem
 from app.samples.service import population_hash
 from tests.conftest import Users, bearer
 from tests.factories import create_consultation, question_ids
+from tests.test_auth import ROUTE_ACCESS, SAMPLE_MEMBER
 from tests.test_codeframes import THEMES, World, make_world
 
 SLUG = "coding"  # make_world's consultation
@@ -398,32 +399,37 @@ async def test_next_is_204_when_every_item_is_reviewed(aw: AuditWorld) -> None:
 
 
 async def test_access_to_samples(aw: AuditWorld) -> None:
+    """Every SAMPLE_MEMBER route: 401 unsigned, 403 for members of another consultation."""
     sample_id = (await aw.draw(size=3, seed=1)).json()["id"]
     base = f"/api/v1/audit-samples/{sample_id}"
     item_id = (await aw.client.get(f"{base}/items", headers=aw.world.headers)).json()[0]["id"]
-    urls = [
-        ("GET", base, None),
-        ("GET", f"{base}/items", None),
-        ("GET", f"{base}/items/next", None),
-        ("GET", f"{base}/items/{item_id}", None),
-        ("PUT", f"{base}/items/{item_id}/review", {"themes": []}),
-        ("GET", f"{base}/agreement", None),
-        ("GET", f"/api/v1/proposals/{aw.proposal_id}/audit-samples", None),
-        ("POST", f"/api/v1/proposals/{aw.proposal_id}/audit-samples", {"size": 2}),
-        ("GET", f"/api/v1/proposals/{aw.proposal_id}/audit-samples/size?margin=0.1", None),
-    ]
+    routes = sorted(key for key, rule in ROUTE_ACCESS.items() if rule == SAMPLE_MEMBER)
+    assert len(routes) == 9
+    bodies = {"POST": {"size": 2}, "PUT": {"themes": []}}
     await create_consultation(aw.client, aw.world.admin, "elsewhere")
     outsiders = [
         bearer(await aw.world.users.token(role, member_of=["elsewhere"]))
         for role in (Role.reviewer, Role.analyst)
     ]
-    for method, url, body in urls:
+    member = await aw.reviewer()
+    for method, path in routes:
+        url = path.format(proposal_id=aw.proposal_id, sample_id=sample_id, item_id=item_id)
+        if url.endswith("/size"):
+            url += "?margin=0.1"
+        body = bodies.get(method)
         assert (await aw.client.request(method, url, json=body)).status_code == 401
         for outsider in outsiders:
             refused = await aw.client.request(method, url, json=body, headers=outsider)
             assert refused.status_code == 403, (method, url, refused.text)
             assert refused.json()["code"] == "forbidden"
-    missing = await aw.client.get(f"/api/v1/audit-samples/{uuid.uuid4()}", headers=aw.world.headers)
+        allowed = await aw.client.request(method, url, json=body, headers=member)
+        assert allowed.is_success, (method, url, allowed.text)
+        admin = await aw.client.request(method, url, json=body, headers=bearer(aw.world.admin))
+        # Admins read everything; only reviewers submit blind reviews.
+        assert admin.status_code == (403 if method == "PUT" else 200 if method == "GET" else 201)
+    missing = await aw.client.get(
+        f"/api/v1/audit-samples/{uuid.uuid4()}", headers=aw.world.headers
+    )
     assert missing.status_code == 404
     wrong_item = await aw.client.get(f"{base}/items/{uuid.uuid4()}", headers=aw.world.headers)
     assert wrong_item.status_code == 404

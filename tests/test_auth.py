@@ -100,11 +100,21 @@ ROUTE_ACCESS: dict[tuple[str, str], str] = {
 
 
 def api_routes(app: Any) -> set[tuple[str, str]]:
+    # FastAPI 0.165 keeps included routers as branches in app.routes: flatten them, or only
+    # /healthz would be seen and the check would pass whatever was unclassified.
+    try:
+        from fastapi.routing import iter_route_contexts
+
+        routes: list[Any] = list(iter_route_contexts(app.routes))
+    except ImportError:  # older FastAPI lists every route flat
+        routes = list(app.routes)
     found = set()
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.include_in_schema:
+    for route in routes:
+        original = getattr(route, "original_route", route)
+        if isinstance(original, APIRoute) and route.include_in_schema:
             for method in route.methods - {"HEAD"}:
                 found.add((method, route.path))
+    assert ("GET", "/api/v1/consultations") in found, "the route listing misses included routers"
     return found
 
 

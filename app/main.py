@@ -85,15 +85,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def api_routers() -> list[Any]:
     """Each domain's JSON API router (one line per domain)."""
     from app.audit.router import router as audit
+    from app.campaigns.router import router as campaigns
     from app.challenges.router import router as challenges
     from app.codeframes.router import router as codeframes
     from app.coding.router import router as coding
+    from app.coding.runs_router import router as coding_runs
     from app.consultations.router import router as consultations
+    from app.discovery.router import router as discovery
     from app.exports.router import router as exports
     from app.imports.router import router as imports
     from app.jobs.router import router as jobs
     from app.responses.router import router as responses
     from app.samples.router import router as samples
+    from app.themes.router import router as themes
 
     return [
         consultations,
@@ -103,9 +107,13 @@ def api_routers() -> list[Any]:
         jobs,
         codeframes,
         coding,
+        coding_runs,
         exports,
         samples,
         challenges,
+        campaigns,
+        discovery,
+        themes,
     ]
 
 

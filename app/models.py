@@ -4,7 +4,7 @@ from app.audit.models import AuditEvent  # noqa: F401
 from app.campaigns.models import Campaign  # noqa: F401
 from app.challenges.models import Challenge, ChallengeMessage  # noqa: F401
 from app.codeframes.models import Codeframe, Theme  # noqa: F401
-from app.coding.models import Coding, Stance  # noqa: F401
+from app.coding.models import Coding, RunArtefact, Stance  # noqa: F401
 from app.consultations.models import Consultation, Proposal, Question
 from app.discovery.models import ThemeSuggestion  # noqa: F401
 from app.imports.models import Import

@@ -72,7 +72,17 @@ ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/answers/{answer_id}/codes"): ANSWER_ANALYST,
     ("GET", "/api/v1/answers/{answer_id}/codes"): ANSWER_ANALYST,
     ("GET", "/api/v1/answers/{answer_id}/history"): ANSWER_ANALYST,
+    ("GET", "/api/v1/proposals/{proposal_id}/themes/summary"): REVIEWER_MEMBER,
+    ("GET", "/api/v1/proposals/{proposal_id}/themes/{code}/answers"): CODEFRAME_ANALYST,
     ("POST", "/api/v1/consultations/{slug}/runs"): ANALYST_MEMBER,
+    ("GET", "/api/v1/consultations/{slug}/campaigns"): REVIEWER_MEMBER,  # test_campaigns.py
+    ("GET", "/api/v1/campaigns/{campaign_id}"): REVIEWER_MEMBER,  # test_campaigns.py
+    ("POST", "/api/v1/proposals/{proposal_id}/discover"): ANALYST_MEMBER,
+    ("GET", "/api/v1/proposals/{proposal_id}/theme-suggestions"): REVIEWER_MEMBER,
+    ("POST", "/api/v1/proposals/{proposal_id}/codeframes/from-suggestions"): ANALYST_MEMBER,
+    ("POST", "/api/v1/proposals/{proposal_id}/runs"): ANALYST_MEMBER,
+    ("GET", "/api/v1/proposals/{proposal_id}/review-queue"): ANALYST_MEMBER,
+    ("GET", "/api/v1/proposals/{proposal_id}/suggested-answers"): ANALYST_MEMBER,
     ("POST", "/api/v1/proposals/{proposal_id}/audit-samples"): SAMPLE_MEMBER,
     ("GET", "/api/v1/proposals/{proposal_id}/audit-samples"): SAMPLE_MEMBER,
     ("GET", "/api/v1/proposals/{proposal_id}/audit-samples/size"): SAMPLE_MEMBER,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, text
+from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -120,3 +120,19 @@ class Stance(UUIDPrimaryKey, CreatedAt, Base):
         ForeignKey("stances.id", ondelete="CASCADE")
     )
     is_current: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+
+
+class RunArtefact(CreatedAt, Base):
+    """The fitted model of a coding or stance run (pickled), fitted once per run by the
+    first chunk that runs and read by the others; `sha256` is the run's `artefact_hash`."""
+
+    __tablename__ = "run_artefacts"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("analysis_runs.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

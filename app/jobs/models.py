@@ -24,6 +24,10 @@ class RunStatus(StrEnum):
 
 class RunKind(StrEnum):
     redact = "redact"
+    dedupe = "dedupe"
+    discover = "discover"
+    code = "code"
+    stance = "stance"
 
 
 class AnalysisRun(UUIDPrimaryKey, CreatedAt, Base):

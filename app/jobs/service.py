@@ -76,6 +76,24 @@ written there are committed together with the chunk's `succeeded` mark, or not a
 
 HANDLERS: dict[str, ChunkHandler] = {}
 
+Planner = Callable[
+    [AsyncSession, uuid.UUID, uuid.UUID | None, int], Awaitable[tuple[int, list[uuid.UUID]]]
+]
+"""Plans a kind's run: (session, consultation_id, proposal_id, chunk_size) -> total items and
+each chunk's first id (ordered by id; the handler reads lower_id <= id < upper_id)."""
+
+PLANNERS: dict[str, Planner] = {}
+
+
+def planner(kind: RunKind) -> Callable[[Planner], Planner]:
+    """Registers how a kind cuts its input into chunks (default: the consultation's answers)."""
+
+    def register(fn: Planner) -> Planner:
+        PLANNERS[kind.value] = fn
+        return fn
+
+    return register
+
 
 def handler(kind: RunKind) -> Callable[[ChunkHandler], ChunkHandler]:
     def register(fn: ChunkHandler) -> ChunkHandler:
@@ -258,16 +276,22 @@ async def create_run(
     parameters: dict[str, Any] | None = None,
     chunk_size: int | None = None,
     seed: int = 0,
+    proposal_id: uuid.UUID | None = None,
 ) -> AnalysisRun:
     if kind not in HANDLERS:
         message = f"Unknown kind '{kind}'; one of {', '.join(sorted(HANDLERS))}."
         raise ValidationFailed(fields=[field_error(["kind"], message, "kind")])
     size = chunk_size or DEFAULT_CHUNK_SIZE
     started = time.perf_counter()
-    total, lowers = await _plan(session, consultation_id=consultation.id, chunk_size=size)
+    plan = PLANNERS.get(kind)
+    if plan is not None:
+        total, lowers = await plan(session, consultation.id, proposal_id, size)
+    else:
+        total, lowers = await _plan(session, consultation_id=consultation.id, chunk_size=size)
     run = AnalysisRun(
         id=uuid.uuid4(),
         consultation_id=consultation.id,
+        proposal_id=proposal_id,
         kind=kind,
         status=RunStatus.queued,
         progress_done=0,
@@ -559,3 +583,9 @@ def _json(value: Any) -> str:
     import json
 
     return json.dumps(value)
+
+
+# Kinds defined by other domains register their handlers and planners on import.
+import app.coding.runs  # noqa: E402, F401
+import app.campaigns.runs  # noqa: E402, F401
+import app.discovery.runs  # noqa: E402, F401

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
 
 from app.codeframes.schemas import CodeframeOut
 from app.db import SessionDep
@@ -13,8 +15,15 @@ from app.discovery.schemas import DiscoverCreate, FromSuggestions, SuggestionsOu
 from app.jobs.schemas import RunOut
 from app.jobs.worker import queue_app
 from app.users.dependencies import AnalystUser, StaffUser
+from app.users.models import User
 
 router = APIRouter(prefix="/api/v1", tags=["discovery"])
+
+
+async def analyst_of(proposal_id: uuid.UUID, session: SessionDep, user: AnalystUser) -> User:
+    """An admin or an analyst member of the proposal's consultation (before the body is read)."""
+    await service.authorise(session, proposal_id=proposal_id, user=user)
+    return user
 
 
 @router.post(
@@ -61,7 +70,10 @@ async def theme_suggestions(
     ),
 )
 async def from_suggestions(
-    proposal_id: uuid.UUID, data: FromSuggestions, session: SessionDep, user: AnalystUser
+    proposal_id: uuid.UUID,
+    data: FromSuggestions,
+    session: SessionDep,
+    user: Annotated[User, Depends(analyst_of)],
 ) -> CodeframeOut:
     return await service.accept_suggestions(
         session, proposal_id=proposal_id, user=user, data=data

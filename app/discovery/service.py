@@ -85,6 +85,11 @@ async def _proposal(
     )
 
 
+async def authorise(session: AsyncSession, *, proposal_id: uuid.UUID, user: User) -> None:
+    """Admins and analyst members may start discovery and accept suggestions."""
+    await _proposal(session, proposal_id, user, write=True)
+
+
 async def latest_run(session: AsyncSession, proposal_id: uuid.UUID) -> AnalysisRun | None:
     return await session.scalar(
         select(AnalysisRun)

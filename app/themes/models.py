@@ -34,9 +34,7 @@ class ThemeCount(Base):
         ),
     )
 
-    codeframe_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("codeframes.id", ondelete="CASCADE")
-    )
+    codeframe_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("codeframes.id", ondelete="CASCADE"))
     theme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("themes.id", ondelete="CASCADE"))
     respondent_kind: Mapped[str] = mapped_column(String(32))
     region: Mapped[str] = mapped_column(Text)

@@ -118,10 +118,11 @@ def api_routers() -> list[Any]:
 
 
 def page_routers() -> list[Any]:
+    from app.challenges.pages import router as challenge_pages
     from app.consultations.pages import router as consultation_pages
     from app.users.pages import router as user_pages
 
-    return [consultation_pages, user_pages]
+    return [consultation_pages, user_pages, challenge_pages]
 
 
 def create_app() -> FastAPI:

@@ -571,3 +571,52 @@ async def test_route_access_rules(
         else:
             assert response.status_code == 403, (role, response.text)
             assert response.json()["code"] == "forbidden"
+
+
+# --------------------------------------------------------------------------------------
+# Pages (read through a bearer token here; the forms are driven in tests/browser)
+# --------------------------------------------------------------------------------------
+
+
+async def test_pages_show_counts_threads_and_redacted_text_only(setup: Setup) -> None:
+    challenge = await setup.raise_coding(["P1-02"])
+    await setup.raise_(kind="figure", figure="Number of responses", reason="Too high.")
+    await setup.post(f"{challenge['id']}/reject", setup.world.analyst, {"reason": "Privacy."})
+    html = {"accept": "text/html"}
+
+    listing = await setup.client.get(
+        "/audit/challenges", headers=bearer(setup.other_reviewer) | html
+    )
+    assert listing.status_code == 200, listing.text
+    assert "All (2)" in listing.text and "Open (1)" in listing.text
+    assert "Rejected (1)" in listing.text and "Withdrawn (0)" in listing.text
+    rejected_only = await setup.client.get(
+        f"/audit/challenges?consultation={setup.slug}&status=rejected",
+        headers=bearer(setup.reviewer) | html,
+    )
+    assert f"/audit/challenges/{challenge['id']}" in rejected_only.text
+    assert "Number of responses" not in rejected_only.text
+
+    thread = await setup.client.get(
+        f"/audit/challenges/{challenge['id']}", headers=bearer(setup.reviewer) | html
+    )
+    assert thread.status_code == 200
+    assert "jo.bloggs@example.com" not in thread.text and "Privacy." in thread.text
+    assert 'action="/audit/challenges/' in thread.text and "/reply" in thread.text
+    assert "/accept" not in thread.text  # decided, and a reviewer never decides
+
+    form = await setup.client.get(
+        f"/audit/challenges/new?answer_id={setup.answer}&theme=P1-01",
+        headers=bearer(setup.reviewer) | html,
+    )
+    assert form.status_code == 200 and "Challenge this coding" in form.text
+    assert "jo.bloggs@example.com" not in form.text and "[EMAIL]" in form.text.upper()
+    by_analyst = await setup.client.get(
+        f"/audit/challenges/new?answer_id={setup.answer}",
+        headers=bearer(setup.world.analyst) | html,
+    )
+    assert by_analyst.status_code == 403
+
+    signed_out = await setup.client.get("/audit/challenges", headers=html)
+    assert signed_out.status_code == 303
+    assert signed_out.headers["location"].startswith("/login?next=")

@@ -886,3 +886,147 @@ async def coding_form(
 async def codeframe_status(session: AsyncSession, codeframe_id: uuid.UUID) -> str | None:
     status = await session.scalar(select(Codeframe.status).where(Codeframe.id == codeframe_id))
     return status.value if status is not None else None
+
+
+@dataclass(frozen=True)
+class ListView:
+    consultations: list[Consultation]
+    consultation: Consultation | None
+    summary: ChallengeSummary | None
+    challenges: list[ChallengeOut]
+
+
+async def list_view(
+    session: AsyncSession, *, user: User, slug: str | None, status: ChallengeStatus | None
+) -> ListView:
+    """The list page: the user's consultations, the chosen one's counts and challenges."""
+    consultations = await my_consultations(session, user=user)
+    if slug is None:
+        if not consultations:
+            return ListView(consultations, None, None, [])
+        slug = consultations[0].slug
+    counts = await summary(session, slug=slug, user=user)
+    challenges = await list_challenges(session, slug=slug, user=user, status=status)
+    chosen = next((c for c in consultations if c.slug == slug), None)
+    if chosen is None:  # an admin looking at a consultation outside the visible list
+        chosen = await get_consultation(session, slug=slug, user=user, structure=False)
+    return ListView(consultations, chosen, counts, challenges)
+
+
+@dataclass(frozen=True)
+class NewForm:
+    kind: str
+    consultation: Consultation
+    proposal: Proposal | None = None
+    proposals: list[Proposal] | None = None
+    answer_id: uuid.UUID | None = None
+    answer_text: str = ""
+    codeframe: Codeframe | None = None
+    themes: list[Theme] | None = None
+    present: list[str] | None = None
+    theme: Theme | None = None
+
+
+def _uuid(value: str | None, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"No such {what}.") from None
+
+
+async def new_form(
+    session: AsyncSession,
+    *,
+    user: User,
+    kind: str,
+    answer_id: str | None = None,
+    codeframe_id: str | None = None,
+    theme: str | None = None,
+    slug: str | None = None,
+) -> NewForm:
+    """What the "raise a challenge" form shows, for a coding, a theme or a figure."""
+    if kind == ChallengeKind.coding:
+        form = await coding_form(
+            session, answer_id=_uuid(answer_id, "answer"), theme=theme, user=user
+        )
+        chosen = next((t for t in form.themes if t.code == form.theme), None)
+        return NewForm(
+            kind="coding",
+            consultation=form.consultation,
+            proposal=form.proposal,
+            answer_id=form.answer_id,
+            answer_text=form.answer_text,
+            codeframe=form.codeframe,
+            themes=form.themes,
+            present=form.present,
+            theme=chosen,
+        )
+    if kind == ChallengeKind.theme:
+        codeframe = await session.get(Codeframe, _uuid(codeframe_id, "codeframe"))
+        if codeframe is None:
+            raise NotFound("No such codeframe.")
+        proposal = await session.get(Proposal, codeframe.proposal_id)
+        assert proposal is not None
+        consultation = await session.get(Consultation, proposal.consultation_id)
+        assert consultation is not None
+        await require_access(
+            session,
+            consultation=consultation,
+            user=user,
+            roles=(Role.reviewer,),
+            action="raise challenges",
+            missing="No such codeframe.",
+        )
+        themes = await _themes(session, codeframe.id)
+        return NewForm(
+            kind="theme",
+            consultation=consultation,
+            proposal=proposal,
+            codeframe=codeframe,
+            themes=themes,
+            theme=next((t for t in themes if t.code == theme), None),
+        )
+    consultation = await _consultation(
+        session,
+        slug=slug or "",
+        user=user,
+        roles=(Role.reviewer,),
+        action="raise challenges",
+    )
+    proposals = list(
+        await session.scalars(
+            select(Proposal)
+            .where(Proposal.consultation_id == consultation.id)
+            .order_by(Proposal.position)
+        )
+    )
+    return NewForm(kind="figure", consultation=consultation, proposals=proposals)
+
+
+@dataclass(frozen=True)
+class ThreadView:
+    challenge: ChallengeDetail
+    actions: Actions
+    # Theme labels of the challenged version (code -> label), to show codes with their names.
+    labels: dict[str, str]
+    # For the analyst's accept form of a coding: the current published version's themes.
+    accept_themes: list[Theme]
+    # A theme challenge's draft version: its status now (draft, published, superseded).
+    applied_status: str | None
+
+
+async def thread_view(session: AsyncSession, *, challenge_id: uuid.UUID, user: User) -> ThreadView:
+    detail = await get_challenge(session, challenge_id=challenge_id, user=user)
+    actions = actions_for(user, detail)
+    labels: dict[str, str] = {}
+    if detail.codeframe_id is not None:
+        labels = {t.code: t.label for t in await _themes(session, detail.codeframe_id)}
+    accept_themes: list[Theme] = []
+    if actions.decide and detail.kind == ChallengeKind.coding and detail.proposal_id:
+        published = await codeframes_service.published_codeframe(session, detail.proposal_id)
+        if published is not None:
+            accept_themes = await _themes(session, published.id)
+    applied_status = None
+    if detail.applied.get("codeframe_id") and detail.kind == ChallengeKind.theme:
+        applied_status = await codeframe_status(session, uuid.UUID(detail.applied["codeframe_id"]))
+    return ThreadView(detail, actions, labels, accept_themes, applied_status)

@@ -992,3 +992,75 @@ def _error_rates(
         "population": sum(population.values()),
         "n": sum(reviewed.values()),
     }
+
+
+# --------------------------------------------------------------------------------------
+# For the pages
+# --------------------------------------------------------------------------------------
+
+
+async def auditable_proposals(session: AsyncSession, *, user: User) -> list[dict[str, Any]]:
+    """Proposals the user may draw samples for, with their published codeframe version."""
+    if user.role not in (Role.admin, Role.analyst, Role.reviewer):
+        return []
+    query = (
+        select(Consultation.title, Proposal.id, Proposal.title, Codeframe.version)
+        .join(Proposal, Proposal.consultation_id == Consultation.id)
+        .outerjoin(
+            Codeframe,
+            (Codeframe.proposal_id == Proposal.id) & (Codeframe.status == "published"),
+        )
+        .order_by(Consultation.title, Proposal.position)
+    )
+    if user.role != Role.admin:
+        query = query.where(
+            Consultation.id.in_(
+                select(Membership.consultation_id).where(Membership.user_id == user.id)
+            )
+        )
+    return [
+        {
+            "consultation_title": c_title,
+            "proposal_id": p_id,
+            "proposal_title": p_title,
+            "codeframe_version": version,
+        }
+        for c_title, p_id, p_title, version in await session.execute(query)
+    ]
+
+
+async def proposal_summary(
+    session: AsyncSession, *, proposal_id: uuid.UUID, user: User
+) -> dict[str, Any]:
+    proposal, consultation = await _proposal(session, proposal_id, user, "draw audit samples")
+    codeframe = await published_codeframe(session, proposal.id)
+    population = len(await _population(session, codeframe.id, None)) if codeframe else 0
+    return {
+        "id": proposal.id,
+        "title": proposal.title,
+        "consultation_title": consultation.title,
+        "codeframe_version": codeframe.version if codeframe else None,
+        "population": population,
+    }
+
+
+async def challenge_target(
+    session: AsyncSession, *, sample_id: uuid.UUID, item_id: uuid.UUID, user: User
+) -> dict[str, Any] | None:
+    """The answer and codeframe to challenge, once the caller may see the item's codes."""
+    loaded = await _sample(session, sample_id, user)
+    item = await _item(session, loaded, item_id)
+    if _is_reviewer(user):
+        reviewed = await session.scalar(
+            select(Review.id).where(Review.item_id == item.id, Review.reviewer_id == user.id)
+        )
+        if reviewed is None:
+            return None
+    return {"answer_id": item.answer_id, "codeframe_id": loaded.codeframe.id}
+
+
+async def theme_labels(
+    session: AsyncSession, *, sample_id: uuid.UUID, user: User
+) -> dict[str, str]:
+    loaded = await _sample(session, sample_id, user)
+    return {t.code: t.label for t in await _themes(session, loaded.codeframe.id)}

@@ -359,6 +359,58 @@ def analyse_redact(
     _analyse(consultation, "redact", chunk_size)
 
 
+def _proposal_run(
+    kind: str, consultation: str, proposal: str, seed: int, parameter: list[str], chunk: int | None
+) -> None:
+    import json
+
+    from app.coding.cli import analyse_proposal
+
+    parameters: dict[str, Any] = {}
+    for item in parameter:
+        name, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--parameter takes NAME=VALUE, got {item!r}.")
+        try:
+            parameters[name] = json.loads(value)
+        except json.JSONDecodeError:
+            parameters[name] = value
+    analyse_proposal(
+        consultation, proposal, kind, seed=seed, parameters=parameters, chunk_size=chunk
+    )
+
+
+@analyse_app.command("code")
+def analyse_code(
+    consultation: Annotated[str, typer.Argument(help="Slug of the consultation.")],
+    proposal: Annotated[str, typer.Option(help="The proposal: its number (1, 2, ...) or id.")],
+    seed: Annotated[int, typer.Option(min=0, help="Random seed of the model.")] = 0,
+    parameter: Annotated[
+        list[str], typer.Option(help="A coder parameter NAME=VALUE (repeatable).")
+    ] = [],  # noqa: B006
+    chunk_size: Annotated[
+        int | None, typer.Option(min=100, help="Answers per job (default 10,000).")
+    ] = None,
+) -> None:
+    """Code the proposal's answers against its published codeframe, learning from the
+    analysts' codings (never overriding them)."""
+    _proposal_run("code", consultation, proposal, seed, parameter, chunk_size)
+
+
+@analyse_app.command("stance")
+def analyse_stance(
+    consultation: Annotated[str, typer.Argument(help="Slug of the consultation.")],
+    proposal: Annotated[str, typer.Option(help="The proposal: its number (1, 2, ...) or id.")],
+    seed: Annotated[int, typer.Option(min=0, help="Random seed of the model.")] = 0,
+    chunk_size: Annotated[
+        int | None, typer.Option(min=100, help="Responses per job (default 10,000).")
+    ] = None,
+) -> None:
+    """Each response's stance on the proposal: the stance question where answered, else
+    predicted from the text (never overriding an analyst's stance)."""
+    _proposal_run("stance", consultation, proposal, seed, [], chunk_size)
+
+
 def _analyse(slug: str, kind: str, chunk_size: int | None) -> None:
     import time
 

@@ -359,6 +359,15 @@ def analyse_redact(
     _analyse(consultation, "redact", chunk_size)
 
 
+@analyse_app.command("dedupe")
+def analyse_dedupe(
+    consultation: Annotated[str, typer.Argument(help="Slug of the consultation.")],
+) -> None:
+    """Find organised text campaigns (near-identical responses) and link their responses;
+    replaces the previous run's campaigns. One job: campaigns span the whole consultation."""
+    _analyse(consultation, "dedupe", None)
+
+
 def _proposal_run(
     kind: str, consultation: str, proposal: str, seed: int, parameter: list[str], chunk: int | None
 ) -> None:

@@ -620,3 +620,50 @@ async def test_pages_show_counts_threads_and_redacted_text_only(setup: Setup) ->
     signed_out = await setup.client.get("/audit/challenges", headers=html)
     assert signed_out.status_code == 303
     assert signed_out.headers["location"].startswith("/login?next=")
+
+
+async def test_demo_challenges_cover_every_state_once(setup: Setup, session: AsyncSession) -> None:
+    from app.consultations.service import add_member
+    from app.demo.challenges import load_demo_challenges
+    from app.users.service import create_user
+
+    for n in range(4):
+        await answer_with_text(
+            setup.world, session, f"Answer number {n}: data sharing needs my consent first."
+        )
+    for email, role in (("a@demo.test", Role.analyst), ("r@demo.test", Role.reviewer)):
+        await create_user(session, email=email, role=role, name=email)
+        await add_member(session, slug=setup.slug, email=email)
+    line = await load_demo_challenges(
+        session, slug=setup.slug, analyst_email="a@demo.test", reviewer_email="r@demo.test"
+    )
+    assert "8 challenges" in line, line
+    rows = (
+        await session.execute(text("SELECT kind, status, count(*) FROM challenges GROUP BY 1, 2"))
+    ).all()
+    counts = {(k, s): n for k, s, n in rows}
+    assert counts == {
+        ("coding", "open"): 1,
+        ("coding", "accepted"): 1,
+        ("coding", "rejected"): 1,
+        ("coding", "withdrawn"): 1,
+        ("theme", "open"): 1,
+        ("theme", "rejected"): 1,
+        ("figure", "open"): 1,
+        ("figure", "accepted"): 1,
+    }
+    # The accepted coding challenge recoded its answer as proposed.
+    accepted = (
+        await session.execute(
+            text(
+                "SELECT answer_id, proposed FROM challenges"
+                " WHERE kind = 'coding' AND status = 'accepted'"
+            )
+        )
+    ).one()
+    assert await current_present(session, str(accepted[0])) == accepted[1]["themes"]
+    assert await session.scalar(text("SELECT count(*) FROM codeframes WHERE status = 'draft'")) == 0
+    again = await load_demo_challenges(
+        session, slug=setup.slug, analyst_email="a@demo.test", reviewer_email="r@demo.test"
+    )
+    assert again.endswith("already loaded")

@@ -13,6 +13,7 @@ from app.consultations import service as consultations
 from app.consultations.models import Consultation
 from app.consultations.schemas import ConsultationCreate, ProposalIn, QuestionIn
 from app.demo.analysis import analyse_demo
+from app.demo.challenges import load_demo_challenges
 from app.demo.content import DemoConsultation, build_demo
 from app.enums import ConsultationStatus, Role
 from app.responses.models import Answer, Respondent, Response
@@ -159,6 +160,7 @@ async def load_demo(session: AsyncSession, *, seed: int = 2016) -> str:
     lines = [await _load_one(session, item) for item in everything]
     await _ensure_users(session, [item.slug for item in everything])
     lines.append(await analyse_demo(session, demo))
+    lines.append(await load_demo_challenges(session))
     lines.append(
         f"demo sign-in: {', '.join(e for e, _, _ in DEMO_USERS)} / password {DEMO_PASSWORD}"
     )

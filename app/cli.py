@@ -280,6 +280,25 @@ def import_file(
     console.print(result)
 
 
+@app.command("report")
+def report_command(
+    consultation: Annotated[str, typer.Argument(help="Slug of the consultation.")],
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+) -> None:
+    """Write the consultation's report as one static HTML file (a preview until published)."""
+    from app import migrate
+    from app.errors import ConsultError
+    from app.reports.cli import run_report
+
+    with database() as url:
+        migrate.upgrade(url)
+        try:
+            summary = run_report(url, slug=consultation, out=out)
+        except ConsultError as exc:
+            fail(exc.message)
+    console.print(summary)
+
+
 @app.command("export")
 def export_command(
     consultation: Annotated[str, typer.Argument(help="Slug of the consultation.")],

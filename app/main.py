@@ -121,10 +121,18 @@ def page_routers() -> list[Any]:
     from app.challenges.pages import router as challenge_pages
     from app.codeframes.pages import router as codeframe_pages
     from app.consultations.pages import router as consultation_pages
+    from app.reports.pages import router as report_pages
     from app.samples.pages import router as sample_pages
     from app.users.pages import router as user_pages
 
-    return [consultation_pages, user_pages, codeframe_pages, challenge_pages, sample_pages]
+    return [
+        consultation_pages,
+        user_pages,
+        codeframe_pages,
+        challenge_pages,
+        report_pages,
+        sample_pages,
+    ]
 
 
 def create_app() -> FastAPI:

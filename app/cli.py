@@ -198,24 +198,77 @@ def users_create(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Recompute the audit log's hash chain; exit 1 naming the first bad event."""
+def audit_verify(
+    expect_head: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--expect-head",
+            metavar="SEQ:HASH",
+            help="A head published earlier: fail unless the chain still extends it.",
+        ),
+    ] = None,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            help="A file of published heads (one SEQ:HASH per line): check every one, then "
+            "append the current head. Keep it (or its lines) outside the database."
+        ),
+    ] = None,
+) -> None:
+    """Recompute the audit log's hash chain; exit 1 naming the first bad event, or a
+    published head the chain no longer extends (truncated or rewritten)."""
+    from datetime import UTC, datetime
+
     from app import migrate
-    from app.audit.service import verify_chain
+    from app.audit.service import Head, chain_head, check_extends, parse_head, verify_chain
+
+    heads: list[tuple[str, str]] = [(value, "--expect-head") for value in expect_head or []]
+    if anchor is not None and anchor.exists():
+        for n, line in enumerate(anchor.read_text().splitlines(), start=1):
+            if line.strip() and not line.lstrip().startswith("#"):
+                heads.append((line.split()[0], f"{anchor} line {n}"))
+    expected: list[tuple[int, str, str]] = []
+    for value, source in heads:
+        try:
+            expected.append((*parse_head(value), source))
+        except ValueError as exc:
+            fail(f"{source}: {exc}")
+
+    async def work(session: AsyncSession) -> tuple[Any, list[str], Head | None]:
+        result = await verify_chain(session)
+        problems = []
+        for seq, digest, source in expected:
+            reason = await check_extends(session, seq=seq, digest=digest)
+            if reason:
+                problems.append(
+                    f"The log no longer extends the head {seq}:{digest} ({source}): {reason}."
+                )
+        return result, problems, await chain_head(session)
 
     with database() as url:
         migrate.upgrade(url)
-        result = run_in_session(url, verify_chain)
+        result, problems, head = run_in_session(url, work)
     if not result.ok:
         fail(
             f"The audit log does not verify: event seq {result.first_bad_seq} "
             f"(id {result.first_bad_id}): {result.reason}. "
             f"{result.events_checked} events checked."
         )
+    if problems:
+        fail(" ".join(problems))
     console.print(
         f"The audit log verifies: {result.events_checked} events, "
         f"head seq {result.last_seq} hash {result.last_hash}."
     )
+    if expected:
+        console.print(f"It extends {len(expected)} published head(s).")
+    if anchor is not None and head is not None:
+        lines = anchor.read_text().splitlines() if anchor.exists() else []
+        last = lines[-1].split()[0] if lines and lines[-1].strip() else None
+        if last != str(head):
+            with anchor.open("a") as out:
+                out.write(f"{head} {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+        console.print(f"Head {head} anchored in {anchor}: publish it outside the database.")
 
 
 @audit_app.command("export")

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import service
-from app.audit.schemas import BadEvent, VerifyOut
+from app.audit.schemas import BadEvent, HeadOut, VerifyOut
 from app.db import SessionDep
 from app.users.dependencies import AdminUser, StaffUser
 
@@ -33,6 +33,18 @@ async def verify(session: SessionDep, _: AdminUser) -> VerifyOut:
 
 
 @router.get(
+    "/audit/head",
+    response_model=HeadOut,
+    summary="The audit log's latest seq and hash, to publish outside the database",
+)
+async def head(session: SessionDep, _: AdminUser) -> HeadOut:
+    found = await service.chain_head(session)
+    if found is None:
+        return HeadOut(seq=None, hash=None, occurred_at=None)
+    return HeadOut(seq=found.seq, hash=found.hash, occurred_at=found.occurred_at, anchor=str(found))
+
+
+@router.get(
     "/audit/events.jsonl",
     response_class=StreamingResponse,
     summary="Export the audit log as JSONL",
@@ -49,12 +61,15 @@ async def export_events(
     consultation: Annotated[str | None, Query(description="Consultation slug.")] = None,
 ) -> StreamingResponse:
     consultation_id = await service.authorise_export(session, user=user, slug=consultation)
+    staff_view = service.staff_view_for(user)
     # The request's session is closed once this returns; the stream reads with its own.
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
 
     async def lines() -> AsyncIterator[str]:
         async with sessionmaker() as stream_session:
-            async for line in service.export_lines(stream_session, consultation_id=consultation_id):
+            async for line in service.export_lines(
+                stream_session, consultation_id=consultation_id, staff_view=staff_view
+            ):
                 yield line
 
     filename = f"audit-{consultation or 'all'}.jsonl"

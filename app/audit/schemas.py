@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -19,3 +20,13 @@ class VerifyOut(BaseModel):
     # a wholesale rewrite of the log later.
     last_seq: int | None
     last_hash: str | None
+
+
+class HeadOut(BaseModel):
+    """The chain's latest event. Publish `seq:hash` outside the database; later,
+    `consult audit verify --expect-head SEQ:HASH` fails if the log no longer extends it."""
+
+    seq: int | None
+    hash: str | None
+    occurred_at: datetime | None
+    anchor: str | None = None

@@ -24,6 +24,7 @@ Anyone can re-verify a full export (``consult audit export > events.jsonl``)::
     for n, line in enumerate(open("events.jsonl"), start=1):
         event = json.loads(line)
         claimed = event.pop("hash")
+        event.pop("actor_email", None)  # staff exports only; not hashed
         body = json.dumps(event, sort_keys=True, separators=(",", ":")).encode()
         assert event["seq"] == n and event["prev_hash"] == prev, n
         assert hashlib.sha256(body).hexdigest() == claimed, n
@@ -32,6 +33,18 @@ Anyone can re-verify a full export (``consult audit export > events.jsonl``)::
 An export filtered to one consultation skips other consultations' events, so there each
 event's own hash is checked but its ``prev_hash`` points at an event that may not be in
 the file.
+
+Staff in the log: a user actor is recorded as its role (``actor_label``) and user id
+(``actor_id``), never its email. Exports for admins and analysts add ``actor_email``
+(outside the hash); reviewers' exports carry no email at all.
+
+Anchoring the head: ``GET /api/v1/audit/head`` and ``consult audit verify --anchor FILE``
+give the chain's latest ``seq`` and ``hash``. Publish them somewhere the database's
+operators cannot rewrite (a signed email, a public page, a git repository); later,
+``consult audit verify --expect-head SEQ:HASH`` (or ``--anchor FILE``, which checks every
+head recorded in FILE) fails if the chain no longer extends that head: events were
+removed from the end, or the whole log was rewritten with recomputed hashes, which
+``verify`` alone cannot notice.
 
 Writers are serialised by a transaction-scoped advisory lock, so each event is appended
 to the head its transaction sees; the unique ``prev_hash`` makes a fork impossible even
@@ -93,7 +106,9 @@ class Actor:
 
     @classmethod
     def for_user(cls, user: User) -> Actor:
-        return cls(ActorType.user, str(user.id), user.email)
+        # Role and opaque id only: reviewers read the log, and staff emails are personal data
+        # that an append-only log could never erase. Staff exports add the email (actor_email).
+        return cls(ActorType.user, str(user.id), user.role.value)
 
     @classmethod
     def respondent(cls, respondent_id: uuid.UUID) -> Actor:
@@ -281,19 +296,111 @@ async def verify_chain(session: AsyncSession) -> VerifyResult:
     )
 
 
-def export_line(event: Any) -> str:
+@dataclass(frozen=True)
+class Head:
+    """The chain's latest event: publish `seq:hash` to detect a later truncation or rewrite."""
+
+    seq: int
+    hash: str
+    occurred_at: datetime
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+async def chain_head(session: AsyncSession) -> Head | None:
+    table = AuditEvent.__table__
+    row = (
+        await session.execute(
+            select(table.c.seq, table.c.hash, table.c.occurred_at)
+            .order_by(table.c.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else Head(seq=row.seq, hash=row.hash, occurred_at=row.occurred_at)
+
+
+def parse_head(value: str) -> tuple[int, str]:
+    """`SEQ:HASH` (as printed by `consult audit verify`) -> (seq, hash); ValueError if not."""
+    seq_text, sep, digest = value.strip().partition(":")
+    digest = digest.strip().lower()
+    if not sep or not seq_text.strip().isdigit() or len(digest) != 64:
+        raise ValueError(f"'{value}' is not SEQ:HASH (a number, a colon, 64 hex digits).")
+    int(digest, 16)
+    return int(seq_text), digest
+
+
+async def check_extends(session: AsyncSession, *, seq: int, digest: str) -> str | None:
+    """None if the chain still holds event `seq` with hash `digest`, else what is wrong.
+
+    With `verify_chain` passing, this proves the current chain extends that head: each
+    event's hash covers its predecessor's, so every event up to `seq` is unchanged.
+    """
+    table = AuditEvent.__table__
+    found = await session.scalar(select(table.c.hash).where(table.c.seq == seq))
+    if found is None:
+        last = await chain_head(session)
+        return (
+            f"event {seq} is missing (the log now ends at seq {last.seq if last else 0}): "
+            "it was truncated"
+        )
+    if found != digest:
+        return (
+            f"event {seq} now has hash {found}, not {digest}: "
+            "the log was rewritten from that event or before"
+        )
+    return None
+
+
+def export_line(event: Any, *, actor_email: str | None = None, mask_label: bool = False) -> str:
     fields = event_fields(event)
     fields["hash"] = event.hash
+    if actor_email is not None:
+        fields["actor_email"] = actor_email
+    if mask_label:
+        fields["actor_label"] = "staff"
+        fields["masked"] = ["actor_label"]
     return canonical_json(fields).decode() + "\n"
 
 
+def _user_id(event: Any) -> uuid.UUID | None:
+    if ActorType(event.actor_type) != ActorType.user or not event.actor_id:
+        return None
+    try:
+        return uuid.UUID(event.actor_id)
+    except ValueError:
+        return None
+
+
 async def export_lines(
-    session: AsyncSession, *, consultation_id: uuid.UUID | None = None
+    session: AsyncSession, *, consultation_id: uuid.UUID | None = None, staff_view: bool = True
 ) -> AsyncIterator[str]:
-    """The log as JSONL (one event per line, in seq order), optionally one consultation's."""
+    """The log as JSONL (one event per line, in seq order), optionally one consultation's.
+
+    `staff_view` (admins, analysts, the CLI) adds each user actor's current email as
+    `actor_email`, which the hash does not cover. Without it (reviewers), no email appears:
+    a user actor is its role and opaque id; an event recorded before labels stopped being
+    emails has its label replaced by "staff" and says so in `masked` (its own hash then
+    cannot be rechecked from the file; the chain still verifies in the database).
+    """
     async for batch in _batches(session, consultation_id=consultation_id):
+        emails: dict[uuid.UUID, str] = {}
+        if staff_view:
+            ids = {i for i in map(_user_id, batch) if i is not None}
+            if ids:
+                rows = await session.execute(select(User.id, User.email).where(User.id.in_(ids)))
+                emails = {row.id: row.email for row in rows}
         for event in batch:
-            yield export_line(event)
+            user_id = _user_id(event)
+            if staff_view:
+                yield export_line(event, actor_email=emails.get(user_id) if user_id else None)
+            else:
+                yield export_line(event, mask_label="@" in (event.actor_label or ""))
+
+
+def staff_view_for(user: User | None) -> bool:
+    """Whether `user` may see staff emails in the audit log (not reviewers)."""
+    return user is None or user.role in (Role.admin, Role.analyst)
 
 
 async def consultation_id_for(session: AsyncSession, *, slug: str) -> uuid.UUID:

@@ -122,7 +122,9 @@ async def test_agreement_of_two_reviewers_and_the_current_codes(
     pair = per_theme_agreement(
         {"current codes": current, "Reviewer 2": b}, themes=THEME_CODES, seed=seed
     )
-    same_estimate(per["Reviewer 2"]["agreement"]["overall"]["cohen_kappa"], pair.overall.cohen_kappa)
+    same_estimate(
+        per["Reviewer 2"]["agreement"]["overall"]["cohen_kappa"], pair.overall.cohen_kappa
+    )
     keys = sorted(current)
     fit = multilabel_prf([a[k] for k in keys], [current[k] for k in keys], labels=THEME_CODES)
     assert per["Reviewer 1"]["micro"]["f1"]["value"] == pytest.approx(fit.micro.f1)

@@ -117,9 +117,7 @@ async def make_audit_world(
         session, codeframe_id=uuid.UUID(v1["id"]), run_id=uuid.uuid4(), codings=decisions
     )
     await session.commit()
-    present = {
-        a: {code for code, (p, _) in pattern(i).items() if p} for i, a in enumerate(answers)
-    }
+    present = {a: {code for code, (p, _) in pattern(i).items() if p} for i, a in enumerate(answers)}
     return AuditWorld(world, v1, answers, kinds, present)
 
 
@@ -333,7 +331,9 @@ async def test_blind_review_then_comparison(aw: AuditWorld, session: AsyncSessio
     assert analyst.status_code == 403
     assert await session.scalar(select(func.count()).select_from(Review)) == 0
 
-    submitted = await aw.client.put(url, json={"themes": mine, "stance": "support"}, headers=reviewer)
+    submitted = await aw.client.put(
+        url, json={"themes": mine, "stance": "support"}, headers=reviewer
+    )
     assert submitted.status_code == 200, submitted.text
     result = submitted.json()
     assert result["blind"] is False and result["my_review"]["themes"] == mine
@@ -354,9 +354,7 @@ async def test_blind_review_then_comparison(aw: AuditWorld, session: AsyncSessio
     assert changed.status_code == 409 and changed.json()["code"] == "review_final"
     assert await session.scalar(select(func.count()).select_from(Review)) == 1
     events = list(
-        await session.execute(
-            text("SELECT after FROM audit_events WHERE action = 'review.submit'")
-        )
+        await session.execute(text("SELECT after FROM audit_events WHERE action = 'review.submit'"))
     )
     assert len(events) == 1 and events[0][0]["themes"] == mine
 
@@ -427,9 +425,7 @@ async def test_access_to_samples(aw: AuditWorld) -> None:
         admin = await aw.client.request(method, url, json=body, headers=bearer(aw.world.admin))
         # Admins read everything; only reviewers submit blind reviews.
         assert admin.status_code == (403 if method == "PUT" else 200 if method == "GET" else 201)
-    missing = await aw.client.get(
-        f"/api/v1/audit-samples/{uuid.uuid4()}", headers=aw.world.headers
-    )
+    missing = await aw.client.get(f"/api/v1/audit-samples/{uuid.uuid4()}", headers=aw.world.headers)
     assert missing.status_code == 404
     wrong_item = await aw.client.get(f"{base}/items/{uuid.uuid4()}", headers=aw.world.headers)
     assert wrong_item.status_code == 404

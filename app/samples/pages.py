@@ -26,6 +26,8 @@ from app.web import render, verify_csrf
 
 router = APIRouter(include_in_schema=False)
 
+DASH = "\N{EN DASH}"  # an undefined or missing figure
+
 STANCES = [
     {"value": "", "text": "Do not record a stance"},
     *({"value": s.value, "text": s.value.capitalize()} for s in Stance),
@@ -37,14 +39,10 @@ def _sign_in(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
 
-def fmt(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
 def estimate_text(est: dict[str, Any] | None, digits: int = 2, percent: bool = False) -> str:
     """'0.62 (0.41 to 0.80)': a point estimate and its 95% interval, or a dash."""
     if not est or est.get("value") is None:
-        return "–"
+        return DASH
     scale = 100.0 if percent else 1.0
     unit = "%" if percent else ""
     d = 0 if percent else digits
@@ -62,9 +60,9 @@ def bar(est: dict[str, Any] | None) -> dict[str, Any] | None:
     def pos(x: float) -> float:
         return round((max(-1.0, min(1.0, x)) + 1.0) * 50.0, 2)
 
-    value = est["value"]
-    low = est.get("low") if est.get("low") is not None else value
-    high = est.get("high") if est.get("high") is not None else value
+    value = float(est["value"])
+    low = float(est["low"]) if est.get("low") is not None else value
+    high = float(est["high"]) if est.get("high") is not None else value
     return {
         "start": min(pos(0.0), pos(value)),
         "width": abs(pos(value) - pos(0.0)),

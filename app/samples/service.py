@@ -606,9 +606,7 @@ async def _next_item(
     return item
 
 
-async def next_item(
-    session: AsyncSession, *, sample_id: uuid.UUID, user: User
-) -> ItemView | None:
+async def next_item(session: AsyncSession, *, sample_id: uuid.UUID, user: User) -> ItemView | None:
     """The caller's next item to review (in review order), or None when all are done."""
     loaded = await _sample(session, sample_id, user)
     item = await _next_item(session, loaded.sample.id, user)
@@ -627,9 +625,7 @@ async def get_item(
 
 async def _item(session: AsyncSession, loaded: _Loaded, item_id: uuid.UUID) -> SampleItem:
     item = await session.scalar(
-        select(SampleItem).where(
-            SampleItem.id == item_id, SampleItem.sample_id == loaded.sample.id
-        )
+        select(SampleItem).where(SampleItem.id == item_id, SampleItem.sample_id == loaded.sample.id)
     )
     if item is None:
         raise NotFound("No such item in this audit sample.")

@@ -77,9 +77,7 @@ def make_scene(committed: Committed, live_server: LiveServer) -> Scene:
                     ]
                 ),
             )
-            published = await codeframes_service.publish(
-                session, codeframe_id=draft.id, user=boss
-            )
+            published = await codeframes_service.publish(session, codeframe_id=draft.id, user=boss)
             theme = {t.code: t.id for t in published.themes}
             answers = []
             for i in range(N_ANSWERS):
@@ -103,7 +101,10 @@ def make_scene(committed: Committed, live_server: LiveServer) -> Scene:
                 await session.flush()
                 raw, redacted = answer_text(i)
                 answer = Answer(
-                    response_id=response.id, question_id=question.id, text=raw, redacted_text=redacted
+                    response_id=response.id,
+                    question_id=question.id,
+                    text=raw,
+                    redacted_text=redacted,
                 )
                 session.add(answer)
                 await session.flush()
@@ -175,7 +176,9 @@ def test_blind_review_comparison_and_dashboard(
     page.get_by_role("link", name=re.compile("Review next item")).click()
 
     # The blind form: redacted text, the themes as checkboxes, and no current codes.
-    expect(page).to_have_url(re.compile(rf"/audit/samples/{scene.sample_id}/items/{scene.first_item}$"))
+    expect(page).to_have_url(
+        re.compile(rf"/audit/samples/{scene.sample_id}/items/{scene.first_item}$")
+    )
     expect(page.get_by_role("heading", name="Code item 1 of 10")).to_be_visible()
     expect(page.get_by_test_id("answer")).to_have_text(scene.redacted_first)
     html = page.content()

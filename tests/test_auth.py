@@ -95,6 +95,7 @@ ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/jobs/{id}"): RUN_MEMBER,
     ("POST", "/api/v1/jobs/{id}/retry"): RUN_ANALYST,
     ("GET", "/api/v1/audit/verify"): ADMIN,
+    ("GET", "/api/v1/audit/head"): ADMIN,
     ("GET", "/api/v1/audit/events.jsonl"): MEMBER,
     ("POST", "/api/v1/responses/{response_id}/exclude"): RESPONSE_ANALYST,
     ("POST", "/api/v1/responses/{response_id}/include"): RESPONSE_ANALYST,

@@ -243,3 +243,34 @@ async def test_discover_kind_needs_a_proposal(
     )
     assert refused.status_code == 422 and refused.json()["code"] == "validation_failed"
     assert await session.scalar(text("SELECT count(*) FROM analysis_runs WHERE kind = 'discover' AND consultation_id = :c"), {"c": w.detail["id"]}) == 0
+
+
+async def test_demo_campaign_is_found(session: AsyncSession) -> None:
+    from app.demo.campaigns import load_demo_campaigns
+    from app.demo.content import build_demo
+    from app.demo.loader import _load_one
+
+    demo = build_demo(2016)
+    await _load_one(session, demo)
+    summary = await load_demo_campaigns(session, demo)
+    rows = (
+        await session.execute(
+            text(
+                "SELECT r.campaign_id, p.attributes->>'demo_campaign' AS truth FROM responses r "
+                "JOIN respondents p ON p.id = r.respondent_id JOIN consultations c "
+                "ON c.id = r.consultation_id WHERE c.slug = :slug"
+            ),
+            {"slug": demo.slug},
+        )
+    ).all()
+    members = {i for i, row in enumerate(rows) if row.campaign_id is not None}
+    truth = {i for i, row in enumerate(rows) if row.truth}
+    print(summary, f"members {len(members)}, generated campaign letters {len(truth)}")
+    assert len(truth) == 60
+    # The generated campaign's letters are found (at most a heavily edited few missed).
+    assert len(members & truth) >= 55 and members <= truth
+    assert "1 campaign(s)" in summary
+    again = await load_demo_campaigns(session, demo)
+    assert "already detected" in again
+    suggestions = await session.scalar(text("SELECT count(*) FROM theme_suggestions"))
+    assert suggestions and suggestions > 0

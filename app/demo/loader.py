@@ -14,6 +14,8 @@ from app.consultations.models import Consultation
 from app.consultations.schemas import ConsultationCreate, ProposalIn, QuestionIn
 from app.demo.analysis import analyse_demo
 from app.demo.campaigns import load_demo_campaigns
+from app.demo.campaigns import load_demo_campaigns
+from app.demo.audit import load_demo_audit
 from app.demo.challenges import load_demo_challenges
 from app.demo.content import DemoConsultation, build_demo
 from app.enums import ConsultationStatus, Role
@@ -27,6 +29,7 @@ DEMO_USERS = (
     ("admin@demo.consult.example", Role.admin, "Demo administrator"),
     ("analyst@demo.consult.example", Role.analyst, "Demo analyst"),
     ("reviewer@demo.consult.example", Role.reviewer, "Demo reviewer"),
+    ("reviewer2@demo.consult.example", Role.reviewer, "Second demo reviewer"),
 )
 STATUS_STEPS = {
     ConsultationStatus.draft: (),
@@ -161,7 +164,9 @@ async def load_demo(session: AsyncSession, *, seed: int = 2016) -> str:
     lines = [await _load_one(session, item) for item in everything]
     await _ensure_users(session, [item.slug for item in everything])
     lines.append(await load_demo_campaigns(session, demo))
+    lines.append(await load_demo_campaigns(session, demo))
     lines.append(await analyse_demo(session, demo))
+    lines.append(await load_demo_audit(session, demo))
     lines.append(await load_demo_challenges(session))
     lines.append(
         f"demo sign-in: {', '.join(e for e, _, _ in DEMO_USERS)} / password {DEMO_PASSWORD}"

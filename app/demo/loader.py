@@ -14,7 +14,6 @@ from app.consultations.models import Consultation
 from app.consultations.schemas import ConsultationCreate, ProposalIn, QuestionIn
 from app.demo.analysis import analyse_demo
 from app.demo.campaigns import load_demo_campaigns
-from app.demo.campaigns import load_demo_campaigns
 from app.demo.audit import load_demo_audit
 from app.demo.challenges import load_demo_challenges
 from app.demo.content import DemoConsultation, build_demo
@@ -163,7 +162,6 @@ async def load_demo(session: AsyncSession, *, seed: int = 2016) -> str:
     everything = [demo, *demo.extra_consultations]
     lines = [await _load_one(session, item) for item in everything]
     await _ensure_users(session, [item.slug for item in everything])
-    lines.append(await load_demo_campaigns(session, demo))
     lines.append(await load_demo_campaigns(session, demo))
     lines.append(await analyse_demo(session, demo))
     lines.append(await load_demo_audit(session, demo))

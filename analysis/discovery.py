@@ -328,9 +328,7 @@ class ThemeDiscoverer(BaseEstimator):
         row_sums = doc_topic.sum(axis=1)
         has_topic = row_sums > 0
         dominant = np.where(has_topic, doc_topic.argmax(axis=1), -1)
-        concentration = np.divide(
-            doc_topic.max(axis=1), row_sums, out=np.zeros(n), where=has_topic
-        )
+        concentration = np.divide(doc_topic.max(axis=1), row_sums, out=np.zeros(n), where=has_topic)
         lengths = np.array([len(w) for w in words])
         sizes = np.bincount(dominant[dominant >= 0], minlength=k)
         order = sorted(range(k), key=lambda t: (-int(sizes[t]), t))

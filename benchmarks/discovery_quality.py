@@ -177,7 +177,13 @@ def run_argkp(folder: Path, split: str, seed: int) -> dict[str, object]:
         key: round(sum(float(g[key]) * int(g["n"]) for g in per_group) / n, 4)  # type: ignore[arg-type, call-overload]
         for key in ("purity", "recall", "best_match_f1")
     }
-    return {"split": split, "groups": len(per_group), "arguments": n, **weighted, "per_group": per_group}
+    return {
+        "split": split,
+        "groups": len(per_group),
+        "arguments": n,
+        **weighted,
+        "per_group": per_group,
+    }
 
 
 def main() -> None:

@@ -119,14 +119,18 @@ async def world(client: httpx.AsyncClient, users: Users, session: AsyncSession) 
     w.added = await add_response(session, detail["id"], {w.q["1"]: own})
     w.members.append(w.added)
     for i, body in enumerate(DISTINCT):
-        w.others.append(await add_response(session, detail["id"], {w.q["3"]: body, w.q["1"]: f"Answer {i}."}))
+        w.others.append(
+            await add_response(session, detail["id"], {w.q["3"]: body, w.q["1"]: f"Answer {i}."})
+        )
     # A withdrawn copy of the letter takes no part.
     await add_response(session, detail["id"], {w.q["1"]: letters(1)[0]}, status="withdrawn")
     await session.commit()
     return w
 
 
-async def dedupe(client: httpx.AsyncClient, session: AsyncSession, w: World, token: str) -> AnalysisRun:
+async def dedupe(
+    client: httpx.AsyncClient, session: AsyncSession, w: World, token: str
+) -> AnalysisRun:
     started = await client.post(
         "/api/v1/consultations/campaigns/runs", json={"kind": "dedupe"}, headers=bearer(token)
     )
@@ -177,13 +181,17 @@ async def test_rerun_replaces_the_assignment_deterministically_and_is_audited_on
 ) -> None:
     w = await world(client, users, session)
     first = await dedupe(client, session, w, w.admin)
-    before = (await client.get("/api/v1/consultations/campaigns/campaigns", headers=bearer(w.admin))).json()
+    before = (
+        await client.get("/api/v1/consultations/campaigns/campaigns", headers=bearer(w.admin))
+    ).json()
     renamed = before[0]["id"]
     await session.execute(
         text("UPDATE campaigns SET label = 'GP records letter' WHERE id = :id"), {"id": renamed}
     )
     second = await dedupe(client, session, w, w.admin)
-    after = (await client.get("/api/v1/consultations/campaigns/campaigns", headers=bearer(w.admin))).json()
+    after = (
+        await client.get("/api/v1/consultations/campaigns/campaigns", headers=bearer(w.admin))
+    ).json()
     assert len(after) == 1 and after[0]["id"] != renamed
     assert after[0]["template_text"] == before[0]["template_text"]
     assert after[0]["member_count"] == before[0]["member_count"]
@@ -191,7 +199,12 @@ async def test_rerun_replaces_the_assignment_deterministically_and_is_audited_on
     assert after[0]["label"] == "GP records letter"
     assert second.data_hash == first.data_hash
     assert second.metrics["output_hash"] == first.metrics["output_hash"]
-    assert await session.scalar(text("SELECT count(*) FROM campaigns WHERE consultation_id = :c"), {"c": w.detail["id"]}) == 1
+    assert (
+        await session.scalar(
+            text("SELECT count(*) FROM campaigns WHERE consultation_id = :c"), {"c": w.detail["id"]}
+        )
+        == 1
+    )
     events = (
         await session.execute(
             text(
@@ -229,7 +242,9 @@ async def test_reviewers_read_campaigns_outsiders_do_not(
         assert denied.status_code == 403 and denied.json()["code"] == "forbidden"
     missing = await client.get(f"/api/v1/campaigns/{uuid.uuid4()}", headers=bearer(w.admin))
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
-    assert (await client.get("/api/v1/consultations/nope/campaigns", headers=bearer(w.admin))).status_code == 404
+    assert (
+        await client.get("/api/v1/consultations/nope/campaigns", headers=bearer(w.admin))
+    ).status_code == 404
     bad = await client.get(f"/api/v1/campaigns/{campaign_id}?limit=0", headers=bearer(w.admin))
     assert bad.status_code == 422 and bad.json()["code"] == "validation_failed"
 
@@ -242,7 +257,16 @@ async def test_discover_kind_needs_a_proposal(
         "/api/v1/consultations/campaigns/runs", json={"kind": "discover"}, headers=bearer(w.admin)
     )
     assert refused.status_code == 422 and refused.json()["code"] == "validation_failed"
-    assert await session.scalar(text("SELECT count(*) FROM analysis_runs WHERE kind = 'discover' AND consultation_id = :c"), {"c": w.detail["id"]}) == 0
+    assert (
+        await session.scalar(
+            text(
+                "SELECT count(*) FROM analysis_runs WHERE kind = 'discover' "
+                "AND consultation_id = :c"
+            ),
+            {"c": w.detail["id"]},
+        )
+        == 0
+    )
 
 
 async def test_demo_campaign_is_found(session: AsyncSession) -> None:

@@ -74,7 +74,9 @@ async def discover(
 
 
 async def suggestions(client: httpx.AsyncClient, w: World, token: str) -> dict[str, Any]:
-    got = await client.get(f"/api/v1/proposals/{w.proposal}/theme-suggestions", headers=bearer(token))
+    got = await client.get(
+        f"/api/v1/proposals/{w.proposal}/theme-suggestions", headers=bearer(token)
+    )
     assert got.status_code == 200, got.text
     return dict(got.json())
 
@@ -96,7 +98,13 @@ async def test_discovery_suggests_the_planted_themes_with_redacted_representativ
         assert s["label"] and s["top_terms"] and 1 <= len(s["representatives"]) <= 3
         assert s["answer_count"] > 0 and 0 < s["share"] <= 1
         rep_topics = {
-            w.truth[str(await session.scalar(text("SELECT response_id FROM answers WHERE id = :a"), {"a": r["answer_id"]}))]
+            w.truth[
+                str(
+                    await session.scalar(
+                        text("SELECT response_id FROM answers WHERE id = :a"), {"a": r["answer_id"]}
+                    )
+                )
+            ]
             for r in s["representatives"]
         }
         # Representatives of one candidate come from one planted topic.
@@ -113,7 +121,10 @@ async def test_discovery_suggests_the_planted_themes_with_redacted_representativ
     assert second["run_id"] == str(again.id)
     strip = [(s["label"], s["top_terms"], s["answer_count"]) for s in found["suggestions"]]
     assert strip == [(s["label"], s["top_terms"], s["answer_count"]) for s in second["suggestions"]]
-    assert again.data_hash == run.data_hash and again.metrics["output_hash"] == run.metrics["output_hash"]
+    assert (
+        again.data_hash == run.data_hash
+        and again.metrics["output_hash"] == run.metrics["output_hash"]
+    )
 
 
 async def test_campaign_letters_count_once(
@@ -136,17 +147,24 @@ async def test_from_suggestions_accept_rename_merge_drop(
     url = f"/api/v1/proposals/{w.proposal}/codeframes/from-suggestions"
 
     bad = await client.post(
-        url, json={"themes": [{"suggestion_ids": [s[0]["id"], str(uuid.uuid4())]}]},
+        url,
+        json={"themes": [{"suggestion_ids": [s[0]["id"], str(uuid.uuid4())]}]},
         headers=bearer(analyst),
     )
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_suggestions"
     assert bad.json()["fields"][0]["loc"] == ["themes", 0, "suggestion_ids", 1]
     twice = await client.post(
-        url, json={"themes": [{"suggestion_ids": [s[0]["id"]]}, {"suggestion_ids": [s[0]["id"]]}]},
+        url,
+        json={"themes": [{"suggestion_ids": [s[0]["id"]]}, {"suggestion_ids": [s[0]["id"]]}]},
         headers=bearer(analyst),
     )
     assert twice.status_code == 422
-    assert await session.scalar(text("SELECT count(*) FROM codeframes WHERE proposal_id = :p"), {"p": w.proposal}) == 0
+    assert (
+        await session.scalar(
+            text("SELECT count(*) FROM codeframes WHERE proposal_id = :p"), {"p": w.proposal}
+        )
+        == 0
+    )
 
     made = await client.post(
         url,
@@ -164,28 +182,62 @@ async def test_from_suggestions_accept_rename_merge_drop(
     first, merged = codeframe["themes"]
     assert first["label"] == "First theme renamed"
     assert merged["label"] == s[1]["label"]
-    assert set(s[1]["top_terms"][:2]) <= set(merged["description"].replace(",", " ").replace(".", " ").split()) or s[1]["top_terms"][0] in merged["description"]
+    assert (
+        set(s[1]["top_terms"][:2])
+        <= set(merged["description"].replace(",", " ").replace(".", " ").split())
+        or s[1]["top_terms"][0] in merged["description"]
+    )
     # Representative answers (redacted) become the theme's examples.
     assert first["examples"] == [r["text"] for r in s[0]["representatives"]]
     assert all("Jane Doe" not in e for t in codeframe["themes"] for e in t["examples"])
 
     # With a draft, accepted suggestions are added to it.
-    more = await client.post(url, json={"themes": [{"suggestion_ids": [s[2]["id"]], "label": "Third"}]}, headers=bearer(analyst))
+    more = await client.post(
+        url,
+        json={"themes": [{"suggestion_ids": [s[2]["id"]], "label": "Third"}]},
+        headers=bearer(analyst),
+    )
     assert more.status_code == 201, more.text
     assert [t["label"] for t in more.json()["themes"]][-1] == "Third"
     assert more.json()["id"] == codeframe["id"]
-    published = await client.post(f"/api/v1/codeframes/{codeframe['id']}/publish", headers=bearer(analyst))
+    published = await client.post(
+        f"/api/v1/codeframes/{codeframe['id']}/publish", headers=bearer(analyst)
+    )
     assert published.status_code == 200, published.text
 
     # After publishing, a new draft is based on the published version (its themes carry).
-    nxt = await client.post(url, json={"themes": [{"suggestion_ids": [s[0]["id"]], "label": "New"}]}, headers=bearer(analyst))
+    nxt = await client.post(
+        url,
+        json={"themes": [{"suggestion_ids": [s[0]["id"]], "label": "New"}]},
+        headers=bearer(analyst),
+    )
     assert nxt.status_code == 201, nxt.text
     assert nxt.json()["version"] == 2 and nxt.json()["based_on_id"] == codeframe["id"]
-    assert [t["label"] for t in nxt.json()["themes"]] == ["First theme renamed", s[1]["label"], "Third", "New"]
-    actions = (await session.execute(text(
-        "SELECT action FROM audit_events WHERE entity_type = 'codeframe' AND consultation_id = :c ORDER BY seq"
-    ), {"c": w.detail["id"]})).scalars().all()
-    assert actions == ["codeframe.create", "codeframe.edit", "codeframe.publish", "codeframe.create"]
+    assert [t["label"] for t in nxt.json()["themes"]] == [
+        "First theme renamed",
+        s[1]["label"],
+        "Third",
+        "New",
+    ]
+    actions = (
+        (
+            await session.execute(
+                text(
+                    "SELECT action FROM audit_events WHERE entity_type = 'codeframe' "
+                    "AND consultation_id = :c ORDER BY seq"
+                ),
+                {"c": w.detail["id"]},
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert actions == [
+        "codeframe.create",
+        "codeframe.edit",
+        "codeframe.publish",
+        "codeframe.create",
+    ]
 
 
 async def test_access(client: httpx.AsyncClient, users: Users, session: AsyncSession) -> None:
@@ -195,13 +247,23 @@ async def test_access(client: httpx.AsyncClient, users: Users, session: AsyncSes
     await discover(client, session, w, w.admin, n_themes=2)
     assert len((await suggestions(client, w, reviewer))["suggestions"]) == 2
     for token, code in ((reviewer, 403), (outsider, 403)):
-        started = await client.post(f"/api/v1/proposals/{w.proposal}/discover", headers=bearer(token))
+        started = await client.post(
+            f"/api/v1/proposals/{w.proposal}/discover", headers=bearer(token)
+        )
         assert started.status_code == code and started.json()["code"] == "forbidden"
-    denied = await client.get(f"/api/v1/proposals/{w.proposal}/theme-suggestions", headers=bearer(outsider))
+    denied = await client.get(
+        f"/api/v1/proposals/{w.proposal}/theme-suggestions", headers=bearer(outsider)
+    )
     assert denied.status_code == 403
-    missing = await client.post(f"/api/v1/proposals/{uuid.uuid4()}/discover", headers=bearer(w.admin))
+    missing = await client.post(
+        f"/api/v1/proposals/{uuid.uuid4()}/discover", headers=bearer(w.admin)
+    )
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
-    invalid = await client.post(f"/api/v1/proposals/{w.proposal}/discover", json={"n_themes": "many"}, headers=bearer(w.admin))
+    invalid = await client.post(
+        f"/api/v1/proposals/{w.proposal}/discover",
+        json={"n_themes": "many"},
+        headers=bearer(w.admin),
+    )
     assert invalid.status_code == 422
 
 

@@ -46,6 +46,17 @@ RESPONSE_TEXTS_SQL = text(
     """
 )
 
+COUNT_SQL = text(
+    """
+    SELECT count(DISTINCT r.id)
+    FROM responses r
+    JOIN answers a ON a.response_id = r.id
+    JOIN questions q ON q.id = a.question_id
+    WHERE r.consultation_id = :consultation_id AND r.status = 'received'
+      AND q.kind = 'open_text' AND coalesce(btrim(a.redacted_text), '') <> ''
+    """
+)
+
 
 async def response_texts(
     session: AsyncSession, consultation_id: uuid.UUID
@@ -60,10 +71,7 @@ async def plan_dedupe(
     session: AsyncSession, consultation_id: uuid.UUID, proposal_id: uuid.UUID | None, size: int
 ) -> tuple[int, list[uuid.UUID]]:
     """One chunk over all the consultation's responses with free text (see module doc)."""
-    total = await session.scalar(
-        text(f"SELECT count(*) FROM ({RESPONSE_TEXTS_SQL.text}) s"),
-        {"consultation_id": consultation_id},
-    )
+    total = await session.scalar(COUNT_SQL, {"consultation_id": consultation_id})
     first = await session.scalar(
         text("SELECT id FROM responses WHERE consultation_id = :c ORDER BY id LIMIT 1"),
         {"c": consultation_id},
@@ -104,8 +112,10 @@ async def dedupe_chunk(
     ).all()
     kept_labels = {row.template_text: row.label for row in previous}
     await session.execute(
-        text("UPDATE responses SET campaign_id = NULL WHERE consultation_id = :c "
-             "AND campaign_id IS NOT NULL"),
+        text(
+            "UPDATE responses SET campaign_id = NULL WHERE consultation_id = :c "
+            "AND campaign_id IS NOT NULL"
+        ),
         {"c": run.consultation_id},
     )
     await session.execute(
@@ -137,8 +147,7 @@ async def dedupe_chunk(
         member_ids = [ids[i] for i in members]
         await session.execute(
             text(
-                "UPDATE responses SET campaign_id = :campaign "
-                "WHERE id = ANY(CAST(:ids AS uuid[]))"
+                "UPDATE responses SET campaign_id = :campaign WHERE id = ANY(CAST(:ids AS uuid[]))"
             ),
             {"campaign": campaign_id, "ids": member_ids},
         )
@@ -146,8 +155,12 @@ async def dedupe_chunk(
         for member in member_ids:
             assigned[member] = template_hash
         summary.append(
-            {"id": str(campaign_id), "label": label, "member_count": len(members),
-             "template_sha256": template_hash}
+            {
+                "id": str(campaign_id),
+                "label": label,
+                "member_count": len(members),
+                "template_sha256": template_hash,
+            }
         )
     await record_event(
         session,

@@ -21,7 +21,6 @@ from app.enums import Role
 from app.errors import NotFound
 from app.users.models import User
 
-
 # A member's text as the dedupe run read it: its open-text answers, redacted, in order.
 MEMBER_TEXTS_SQL = text(
     """
@@ -104,4 +103,6 @@ async def get_campaign(
         CampaignMember(response_id=row.id, added_text=extra)
         for row, extra in zip(rows, added, strict=True)
     ]
-    return CampaignDetail(**_out(campaign).model_dump(), members=members, offset=offset, limit=limit)
+    return CampaignDetail(
+        **_out(campaign).model_dump(), members=members, offset=offset, limit=limit
+    )

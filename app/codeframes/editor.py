@@ -80,9 +80,7 @@ async def new_version(session: AsyncSession, *, proposal_id: uuid.UUID, user: Us
     await codeframes.authorise_proposal(session, proposal_id=proposal_id, user=user, write=True)
     published = await codeframes.published_codeframe(session, proposal_id)
     data = CodeframeCreate(based_on=published.id) if published else CodeframeCreate()
-    return await codeframes.create_codeframe(
-        session, proposal_id=proposal_id, user=user, data=data
-    )
+    return await codeframes.create_codeframe(session, proposal_id=proposal_id, user=user, data=data)
 
 
 async def add_theme(

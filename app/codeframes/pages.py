@@ -249,9 +249,7 @@ async def accept_suggestions(
             message = "Select at least one suggestion."
             raise ValidationFailed(message, fields=[field_error(["suggestion"], message)])
         merge = _text(form, "merge") == "yes"
-        await editor.accept(
-            session, proposal_id=proposal_id, user=user, chosen=chosen, merge=merge
-        )
+        await editor.accept(session, proposal_id=proposal_id, user=user, chosen=chosen, merge=merge)
 
     return await _act(request, session, user, proposal_id, "accepted", action)
 

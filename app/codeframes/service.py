@@ -495,8 +495,8 @@ async def _edit(
     new = [t for code, t in builder.themes.items() if code not in by_code]
     # Retired, merged and split themes leave the draft (a draft has no codings).
     removed = [t for t in themes if t.code not in builder.themes]
-    for row in sorted(removed, key=lambda r: r.parent_id is None):
-        await session.delete(row)
+    for gone in sorted(removed, key=lambda r: r.parent_id is None):
+        await session.delete(gone)
     if removed:
         await session.flush()
     themes = [t for t in themes if t.code in builder.themes]

@@ -47,7 +47,9 @@ async def load_demo_campaigns(session: AsyncSession, demo: DemoConsultation) -> 
         )
     )
     proposals = list(
-        await session.scalars(select(Proposal.id).where(Proposal.consultation_id == consultation.id))
+        await session.scalars(
+            select(Proposal.id).where(Proposal.consultation_id == consultation.id)
+        )
     )
     candidates = 0
     for proposal_id in proposals:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
@@ -75,6 +74,4 @@ async def from_suggestions(
     session: SessionDep,
     user: Annotated[User, Depends(analyst_of)],
 ) -> CodeframeOut:
-    return await service.accept_suggestions(
-        session, proposal_id=proposal_id, user=user, data=data
-    )
+    return await service.accept_suggestions(session, proposal_id=proposal_id, user=user, data=data)

@@ -182,8 +182,9 @@ async def accept_suggestions(
         for j, sid in enumerate(theme.suggestion_ids):
             if sid not in found:
                 errors.append(
-                    field_error(["themes", i, "suggestion_ids", j], "Not a suggestion of this "
-                                "proposal.")
+                    field_error(
+                        ["themes", i, "suggestion_ids", j], "Not a suggestion of this proposal."
+                    )
                 )
             elif sid in seen:
                 errors.append(
@@ -193,15 +194,18 @@ async def accept_suggestions(
     if errors:
         raise InvalidSuggestions(fields=errors)
     representative_ids = [
-        i for t in data.themes for sid in t.suggestion_ids for i in found[sid].representative_answer_ids
+        i
+        for t in data.themes
+        for sid in t.suggestion_ids
+        for i in found[sid].representative_answer_ids
     ]
     texts = await _redacted(session, representative_ids)
     themes = []
     for theme in data.themes:
         chosen = [found[sid] for sid in theme.suggestion_ids]
-        examples = [
-            texts[i] for s in chosen for i in s.representative_answer_ids if texts.get(i)
-        ][:EXAMPLES_PER_THEME]
+        examples = [texts[i] for s in chosen for i in s.representative_answer_ids if texts.get(i)][
+            :EXAMPLES_PER_THEME
+        ]
         themes.append(
             ThemeIn(
                 label=theme.label or chosen[0].label,

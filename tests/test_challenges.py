@@ -631,9 +631,11 @@ async def test_demo_challenges_cover_every_state_once(setup: Setup, session: Asy
         await answer_with_text(
             setup.world, session, f"Answer number {n}: data sharing needs my consent first."
         )
+    tokens = []
     for email, role in (("a@demo.test", Role.analyst), ("r@demo.test", Role.reviewer)):
-        await create_user(session, email=email, role=role, name=email)
+        _, token = await create_user(session, email=email, role=role, name=email)
         await add_member(session, slug=setup.slug, email=email)
+        tokens.append(token)
     line = await load_demo_challenges(
         session, slug=setup.slug, analyst_email="a@demo.test", reviewer_email="r@demo.test"
     )
@@ -663,6 +665,16 @@ async def test_demo_challenges_cover_every_state_once(setup: Setup, session: Asy
     ).one()
     assert await current_present(session, str(accepted[0])) == accepted[1]["themes"]
     assert await session.scalar(text("SELECT count(*) FROM codeframes WHERE status = 'draft'")) == 0
+    # Every thread page renders, for both sides, whatever its kind and state.
+    await session.commit()
+    ids = [str(i) for i in await session.scalars(text("SELECT id FROM challenges"))]
+    for token in tokens:
+        for cid in ids:
+            page = await setup.client.get(
+                f"/audit/challenges/{cid}", headers=bearer(token) | {"accept": "text/html"}
+            )
+            assert page.status_code == 200, page.text
+            assert "Challenge to the" in page.text
     again = await load_demo_challenges(
         session, slug=setup.slug, analyst_email="a@demo.test", reviewer_email="r@demo.test"
     )

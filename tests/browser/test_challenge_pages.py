@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -136,6 +137,7 @@ def test_raise_reject_without_then_with_reason_and_reply(
     committed: Committed,
     live_server: LiveServer,
     db: Query,
+    tmp_path: Path,
 ) -> None:
     scene = make_scene(committed, live_server, db)
     form_url = f"/audit/challenges/new?answer_id={scene.answer_id}&theme=P1-03"
@@ -146,6 +148,7 @@ def test_raise_reject_without_then_with_reason_and_reply(
 
     analyst = sign_in(new_context(), scene.analyst, thread_url)
     expect(analyst.locator("#answer-text")).to_contain_text("[PHONE]")
+    analyst.screenshot(path=str(tmp_path / "thread-analyst.png"), full_page=True)
     expect(analyst.get_by_role("button", name="Withdraw challenge")).to_have_count(0)
     analyst.get_by_role("button", name="Reject challenge").click()
     expect(analyst.locator(".govuk-error-summary")).to_contain_text(
@@ -167,10 +170,14 @@ def test_raise_reject_without_then_with_reason_and_reply(
     expect(messages.nth(0)).to_contain_text("Anna Analyst (analyst) — rejected")
     expect(messages.nth(1)).to_contain_text("Rita Reviewer (reviewer)")
     expect(messages.nth(1)).to_contain_text("The answer never mentions services.")
+    reviewer.screenshot(path=str(tmp_path / "thread-reviewer.png"), full_page=True)
+    for name in ("thread-analyst", "thread-reviewer"):
+        assert (tmp_path / f"{name}.png").read_bytes().startswith(b"\x89PNG")
 
     # The list counts it, and the status filter finds it.
     reviewer.goto(f"/audit/challenges?consultation={scene.slug}")
     expect(reviewer.locator("#status-filter")).to_contain_text("Rejected (1)")
+    reviewer.screenshot(path=str(tmp_path / "list.png"), full_page=True)
     reviewer.get_by_role("link", name="Rejected (1)").click()
     expect(reviewer.locator("#challenges tbody tr")).to_have_count(1)
     reviewer.get_by_role("link", name="Open (0)").click()

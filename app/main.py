@@ -123,6 +123,7 @@ def page_routers() -> list[Any]:
     from app.consultations.pages import router as consultation_pages
     from app.reports.pages import router as report_pages
     from app.samples.pages import router as sample_pages
+    from app.themes.pages import router as theme_pages
     from app.users.pages import router as user_pages
 
     return [
@@ -132,6 +133,7 @@ def page_routers() -> list[Any]:
         challenge_pages,
         report_pages,
         sample_pages,
+        theme_pages,
     ]
 
 

@@ -422,3 +422,55 @@ async def test_theme_answers_pages_redacted_quotes_with_evidence(
     assert unknown.status_code == 404
     bad = await world.client.get(url, params={"after": "x"}, headers=world.headers)
     assert bad.status_code == 422
+
+
+async def test_pages_overview_and_answer_browser(world: World, session: AsyncSession) -> None:
+    page_url = f"/analyse/proposals/{world.proposal_id}"
+    html = {"accept": "text/html"}
+    unsigned = await world.client.get(page_url, headers=html)
+    assert unsigned.status_code == 303
+    assert unsigned.headers["location"].startswith("/login?next=%2Fanalyse%2Fproposals%2F")
+    no_codeframe = await world.client.get(page_url, headers=world.headers | html)
+    assert no_codeframe.status_code == 200
+    assert "no published codeframe" in no_codeframe.text
+    v1 = await world.published()
+    answers = await respond(world, session)
+    for answer, codes in zip(answers, (["P1-01"], ["P1-02"], ["P1-01", "P1-03"]), strict=False):
+        assert (await world.code(str(answer), v1["id"], codes)).status_code == 200
+
+    home = await world.client.get("/analyse", headers=world.headers | html)
+    assert home.status_code == 200 and f'href="{page_url}"' in home.text
+
+    overview = await world.client.get(page_url, headers=world.headers | html)
+    assert overview.status_code == 200
+    text_ = overview.text
+    assert "<svg" in text_ and 'role="img"' in text_
+    assert "P1-01 Privacy: 2 of 8 answers (25.0%)" in text_  # the chart's text alternative
+    assert f"/analyse/proposals/{world.proposal_id}/answers?theme=P1-01" in text_
+    filtered = await world.client.get(
+        page_url,
+        params={"region": "Wales", "stance": "", "campaign": "separate"},
+        headers=world.headers | html,
+    )
+    assert filtered.status_code == 200
+    assert "P1-02 Security: 1 of 3 answers (33.3%)" in filtered.text
+
+    browser_url = f"/analyse/proposals/{world.proposal_id}/answers"
+    everything = await world.client.get(browser_url, headers=world.headers | html)
+    assert everything.status_code == 200
+    assert everything.text.count('href="/analyse/answers/') == len(RESPONDENTS)
+    assert "jo@example.org" not in everything.text
+    privacy = await world.client.get(
+        browser_url, params={"theme": "P1-01"}, headers=world.headers | html
+    )
+    assert privacy.text.count('href="/analyse/answers/') == 2
+    search = await world.client.get(
+        browser_url, params={"q": "members"}, headers=world.headers | html
+    )
+    assert search.text.count('href="/analyse/answers/') == 1
+    assert "Better services would help our members." in search.text
+
+    bad = await world.client.get(page_url, params={"stance": "happy"}, headers=world.headers | html)
+    assert bad.status_code == 422
+    reviewer = bearer(await world.users.token(Role.reviewer, member_of=["coding"]))
+    assert (await world.client.get(page_url, headers=reviewer | html)).status_code == 403

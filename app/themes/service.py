@@ -569,6 +569,7 @@ async def browse(
     q: str | None = None,
     after: uuid.UUID | None = None,
     limit: int = 20,
+    version: int | None = None,
 ) -> Browser:
     """The answer browser page: one page of answers and the filter form's options."""
     proposal, consultation = await _proposal(session, proposal_id, user, quotes=True)
@@ -581,6 +582,7 @@ async def browse(
             user=user,
             filters=filters,
             code=code,
+            version=version,
             q=q,
             after=after,
             limit=limit,

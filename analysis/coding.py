@@ -128,6 +128,10 @@ class ThemeCoder(BaseEstimator):
         less with them); set 0.5 with embeddings for the slower "quality" setting.
         The value used is in ``char_weight_``.
     linear : add out-of-fold per-theme logistic regression scores (pairwise model).
+    embedding_ridge : with embeddings, add per-theme kernel ridge scores on the
+        embedding kernel (out of fold for the seed), beside the TF-IDF ones.
+    none_features : add the similarity to the nearest seed answer coded with no
+        theme (helps to say "none").
     coverage : add the share of each theme description's terms found in the answer.
     read_positions : the answers' stance will be read from the stance question at
         predict time (pass ``positions`` to predict); the pair model is then trained
@@ -152,6 +156,8 @@ class ThemeCoder(BaseEstimator):
         read_positions: bool = True,
         coverage: bool = True,
         linear: bool = False,
+        embedding_ridge: bool = True,
+        none_features: bool = False,
         random_state: int | None = 0,
     ) -> None:
         self.model = model
@@ -168,6 +174,8 @@ class ThemeCoder(BaseEstimator):
         self.read_positions = read_positions
         self.coverage = coverage
         self.linear = linear
+        self.embedding_ridge = embedding_ridge
+        self.none_features = none_features
         self.random_state = random_state
 
     # ----------------------------------------------------------------- fit
@@ -213,9 +221,7 @@ class ThemeCoder(BaseEstimator):
         self.descriptions_ = {c: descs.get(c, "") for c in classes}
 
         corpus = list(texts) + list(unlabelled_texts or []) + [d for d in descs.values() if d]
-        self.embedding_: str | None = self.embedding
-        if self.embedding == "auto":
-            self.embedding_ = "wordllama" if embedding_available("wordllama") else None
+        self.embedding_: str | None = _resolve_embedding(self.embedding)
         self.char_weight_ = (
             float(self.char_weight)
             if self.char_weight is not None
@@ -265,6 +271,15 @@ class ThemeCoder(BaseEstimator):
                 W, b = self._fit_ovr(X[tr], Y[tr])
                 lin_oof[te] = self._ovr_scores(X[te], W, b)
             self.coef_, self.intercept_ = self._fit_ovr(X, Y)
+        eridge_oof = None
+        self.edual_coef_: np.ndarray | None = None
+        if self.model == "pairwise" and self.seed_E_ is not None and self.embedding_ridge:
+            Se_seed = self.seed_E_ @ self.seed_E_.T
+            eridge_oof = np.full(Y.shape, _LOW_LOGIT, dtype=np.float32)
+            for tr, te in folds:
+                A = self._fit_ridge(Se_seed[np.ix_(tr, tr)], Y[tr])
+                eridge_oof[te] = (Se_seed[np.ix_(te, tr)] + 1.0) @ A
+            self.edual_coef_ = self._fit_ridge(Se_seed, Y)
         stance_oof = self._fit_side(X, Y, positions, folds)
         if stance_oof is not None and positions is not None and self.read_positions:
             # where the seed's stance question is answered, the pair model sees the
@@ -277,11 +292,12 @@ class ThemeCoder(BaseEstimator):
             F_oof = self._pair_features(
                 X,
                 S_seed,
-                self._embed_or_none(texts),
+                self.seed_E_,
                 ovr_oof,
                 loo=True,
                 stance=stance_oof,
                 lin=lin_oof,
+                eridge=eridge_oof,
             )
             y_pair = Y.reshape(-1).astype(int)
             groups = np.repeat(np.arange(len(texts)), len(classes))
@@ -339,8 +355,12 @@ class ThemeCoder(BaseEstimator):
                 lin = None
                 if self.coef_ is not None and self.intercept_ is not None:
                     lin = self._ovr_scores(X, self.coef_, self.intercept_)
+                E = self._embed_or_none(chunk)
+                eridge = None
+                if E is not None and self.edual_coef_ is not None and self.seed_E_ is not None:
+                    eridge = ((E @ self.seed_E_.T + 1.0) @ self.edual_coef_).astype(np.float32)
                 F = self._pair_features(
-                    X, S, self._embed_or_none(chunk), ovr, loo=False, stance=stance, lin=lin
+                    X, S, E, ovr, loo=False, stance=stance, lin=lin, eridge=eridge
                 )
                 p = self.pair_model_.predict_proba(F)[:, 1]
                 out[start : start + len(chunk)] = p.reshape(len(chunk), -1)
@@ -545,16 +565,25 @@ class ThemeCoder(BaseEstimator):
         base = np.bincount(k_idx, minlength=len(classes)) / len(k_idx)
         self.side_ = (counts + 1.0 * base) / (counts.sum(1, keepdims=True) + 1.0)
         oof = np.tile(base, (len(Y), 1))
+        # out-of-fold text stance is needed only where it will not be overwritten
+        # by a read position (read_positions=False, or seed answers without one)
+        need_oof = ~known if self.read_positions else np.ones(len(Y), dtype=bool)
         for tr, te in folds:
             trk = tr[known[tr]]
-            if len(np.unique(pos[trk])) < len(classes):
+            if not need_oof[te].any() or len(np.unique(pos[trk])) < len(classes):
                 continue
-            m = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000)
-            m.fit(X[trk], pos[trk])
+            m = self._new_stance_model(len(classes)).fit(X[trk], pos[trk])
             oof[te] = m.predict_proba(X[te])
-        self.stance_model_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000)
-        self.stance_model_.fit(X[known], pos[known])
+        self.stance_model_ = self._new_stance_model(len(classes)).fit(X[known], pos[known])
         return oof
+
+    def _new_stance_model(self, n_classes: int) -> LogisticRegression:
+        return LogisticRegression(
+            C=self.C,
+            class_weight="balanced",
+            solver="liblinear" if n_classes == 2 else "lbfgs",
+            max_iter=1000,
+        )
 
     def _read_stance(self, positions: Sequence[str | None], proba: np.ndarray) -> np.ndarray:
         """Replace predicted stance rows by one-hot read positions where known."""
@@ -596,6 +625,7 @@ class ThemeCoder(BaseEstimator):
         loo: bool,
         stance: np.ndarray | None = None,
         lin: np.ndarray | None = None,
+        eridge: np.ndarray | None = None,
     ) -> np.ndarray:
         n, T = S.shape[0], len(self.classes_)
         S = S.copy() if loo else S
@@ -619,6 +649,8 @@ class ThemeCoder(BaseEstimator):
                 feats.append(edsim)
         if lin is not None:
             feats.append(lin)
+        if eridge is not None:
+            feats.append(eridge)
         rel = []
         for f in feats:
             top = f.max(axis=1, keepdims=True)
@@ -640,6 +672,16 @@ class ThemeCoder(BaseEstimator):
         # the answer's overall fit to any theme (helps "none")
         best = [np.broadcast_to(f.max(axis=1, keepdims=True), (n, T)) for f in feats[:2]]
         cols = [*feats, *rel, *const, *inter, *best]
+        if self.none_features:
+            # similarity to the nearest seed answer coded with no theme, and how it
+            # compares with the nearest one coded with this theme
+            empty = ~self.seed_Y_.any(1)
+            sims = [(S, kmax)]
+            if E is not None and self.seed_E_ is not None:
+                sims.append((Se, ekmax))
+            for Sx, kx in sims:
+                nk = Sx[:, empty].max(1, keepdims=True) if empty.any() else np.zeros((n, 1))
+                cols += [np.broadcast_to(nk, (n, T)), kx - nk]
         if self.use_descriptions and self.coverage:
             # cross-encoder-like: share of the description's (IDF-weighted) terms
             # that the answer contains, and its rank among the answer's themes
@@ -820,16 +862,28 @@ class _ConstantModel:
 class StanceClassifier(ClassifierMixin, BaseEstimator):
     """Position from text (e.g. AGREE / DISAGREE), trained on answers that have both.
 
-    A word + char TF-IDF logistic regression, optionally stacked with theme
-    probabilities: pass ``theme_proba`` (from a ThemeCoder fitted on the same
-    seed, columns in its classes_) and ``theme_labels`` (the seed's gold label
-    sets) to ``fit``, and ``theme_proba`` to ``predict``. The theme -> position
-    association is learned from the seed; themes that carry a side then vote.
+    A word TF-IDF logistic regression, averaged with a logistic regression on
+    sentence embeddings when a backend is available (``embedding``: "auto" uses
+    wordllama when installed; "minilm" is slower but better, see
+    ``analysis.embeddings``), optionally stacked with theme probabilities: pass
+    ``theme_proba`` (from a ThemeCoder fitted on the same seed, columns in its
+    classes_) and ``theme_labels`` (the seed's gold label sets) to ``fit``, and
+    ``theme_proba`` to ``predict``. The theme -> position association is learned
+    from the seed; themes that carry a side then vote.
     """
 
-    def __init__(self, C: float = 4.0, cv: int = 5, random_state: int | None = 0) -> None:
+    def __init__(
+        self,
+        C: float = 4.0,
+        cv: int = 5,
+        embedding: str | None = "auto",
+        embedding_C: float = 10.0,
+        random_state: int | None = 0,
+    ) -> None:
         self.C = C
         self.cv = cv
+        self.embedding = embedding
+        self.embedding_C = embedding_C
         self.random_state = random_state
 
     def fit(
@@ -846,19 +900,14 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y_arr)
         corpus = texts + list(unlabelled_texts or [])
         self.featurizer_ = TextFeaturizer().fit(corpus)
+        self.embedding_ = _resolve_embedding(self.embedding)
         X = self.featurizer_.transform(texts)
-        if len(self.classes_) < 2:
-            self.text_model_ = None
-            self.stack_ = None
-            return self
-        self.text_model_ = LogisticRegression(
-            C=self.C,
-            class_weight="balanced",
-            solver="liblinear" if len(self.classes_) == 2 else "lbfgs",
-            max_iter=1000,
-        )
+        E = self._embed(texts)
         self.stack_ = None
         self.theme_assoc_ = None
+        if len(self.classes_) < 2:
+            self.text_model_ = None
+            return self
         if theme_proba is not None and theme_labels is not None and theme_classes is not None:
             # P(position | theme) from the seed's gold codes, smoothed towards the base rate
             cls_index = {c: i for i, c in enumerate(theme_classes)}
@@ -879,13 +928,41 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
                     n_splits=n_splits, shuffle=True, random_state=self.random_state
                 )
                 for tr, te in skf.split(np.zeros(len(texts)), y_arr):
-                    m = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000)
-                    m.fit(X[tr], y_arr[tr])
-                    oof[te] = m.predict_proba(X[te])
+                    models = self._fit_text(X[tr], None if E is None else E[tr], y_arr[tr])
+                    oof[te] = self._text_proba(models, X[te], None if E is None else E[te])
                 Z = self._stack_features(oof, np.asarray(theme_proba))
                 self.stack_ = LogisticRegression(C=1.0, max_iter=1000).fit(Z, y_arr)
-        self.text_model_.fit(X, y_arr)
+        self.text_model_ = self._fit_text(X, E, y_arr)
         return self
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray | None:
+        if not self.embedding_:
+            return None
+        return embed([normalise(t) for t in texts], self.embedding_)
+
+    def _fit_text(self, X: sp.csr_matrix, E: np.ndarray | None, y: np.ndarray) -> list[Any]:
+        binary = len(self.classes_) == 2
+        models = []
+        for feats, C in ((X, self.C), (E, self.embedding_C)):
+            if feats is None:
+                continue
+            m = LogisticRegression(
+                C=C,
+                class_weight="balanced",
+                solver="liblinear" if binary else "lbfgs",
+                max_iter=1000,
+            )
+            models.append(m.fit(feats, y))
+        return models
+
+    def _text_proba(self, models: list[Any], X: sp.csr_matrix, E: np.ndarray | None) -> np.ndarray:
+        out = np.zeros((X.shape[0], len(self.classes_)))
+        for m, feats in zip(models, (X, E), strict=False):
+            p = m.predict_proba(feats)
+            # a fold may miss a class: align columns with classes_
+            idx = np.searchsorted(self.classes_, m.classes_)
+            out[:, idx] += p
+        return out / max(len(models), 1)
 
     def _stack_features(self, text_p: np.ndarray, theme_proba: np.ndarray) -> np.ndarray:
         assert self.theme_assoc_ is not None
@@ -901,8 +978,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             raise RuntimeError("StanceClassifier is not fitted; call fit first")
         if self.text_model_ is None:
             return np.ones((len(texts), 1))
-        X = self.featurizer_.transform([str(t) for t in texts])
-        p = self.text_model_.predict_proba(X)
+        texts = [str(t) for t in texts]
+        X = self.featurizer_.transform(texts)
+        p = self._text_proba(self.text_model_, X, self._embed(texts))
         if self.stack_ is not None and theme_proba is not None:
             return self.stack_.predict_proba(self._stack_features(p, np.asarray(theme_proba)))
         return p
@@ -910,3 +988,13 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, texts: Sequence[str], theme_proba: np.ndarray | None = None) -> np.ndarray:
         P = self.predict_proba(texts, theme_proba)
         return self.classes_[P.argmax(1)]
+
+
+def _resolve_embedding(embedding: str | None) -> str | None:
+    """ "auto": wordllama when installed (fast), else None (TF-IDF only); a backend
+    name is used as given (and fails at use if not installed)."""
+    if embedding == "auto":
+        return "wordllama" if embedding_available("wordllama") else None
+    if embedding is not None and embedding not in ("wordllama", "minilm"):
+        raise ValueError(f"unknown embedding {embedding!r}")
+    return embedding

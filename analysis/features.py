@@ -1,9 +1,9 @@
 """Text features for theme coding: word + character n-gram TF-IDF, optional static
 embeddings from a package that ships its weights, and similarity helpers.
 
-Everything here runs offline. The embedding backend (``wordllama``) is optional:
-it is used only when asked for and installed, loads its weights from its own
-package folder, and never downloads anything.
+Everything here runs offline. Embeddings (``analysis.embeddings``) are optional:
+used only when asked for and installed, loaded from their own package folders,
+never downloaded.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -36,42 +35,18 @@ def normalise_all(texts: Iterable[str]) -> list[str]:
     return [normalise(t) for t in texts]
 
 
-class EmbeddingUnavailable(RuntimeError):
-    """The requested embedding backend is not installed or cannot load offline."""
+def embed(texts: Sequence[str], backend: str) -> np.ndarray:
+    """L2-normalised dense embeddings, float32 (see ``analysis.embeddings``)."""
+    from analysis.embeddings import embed as _embed
 
-
-@lru_cache(maxsize=4)
-def _load_wordllama(dim: int) -> Any:
-    try:
-        from pathlib import Path
-
-        import wordllama
-        from wordllama import WordLlama
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise EmbeddingUnavailable(
-            "embedding='wordllama' needs the optional package wordllama"
-        ) from exc
-    # the wheel ships weights and tokenizer: load from the package folder, never download
-    return WordLlama.load(dim=dim, cache_dir=Path(wordllama.__file__).parent, disable_download=True)
-
-
-def embed(texts: Sequence[str], backend: str, dim: int = 256) -> np.ndarray:
-    """L2-normalised dense embeddings, float32, shape (n, dim)."""
-    if backend != "wordllama":
-        raise ValueError(f"unknown embedding backend {backend!r}")
-    model = _load_wordllama(dim)
-    if not texts:
-        return np.zeros((0, dim), dtype=np.float32)
-    vecs = np.asarray(model.embed(list(texts), norm=True), dtype=np.float32)
-    return vecs
+    return _embed(texts, backend)
 
 
 def embedding_available(backend: str = "wordllama") -> bool:
-    try:
-        _load_wordllama(256)
-    except (EmbeddingUnavailable, FileNotFoundError, OSError):
-        return False
-    return True
+    """True when the optional embedding backend is installed and loads offline."""
+    from analysis.embeddings import available
+
+    return available(backend)
 
 
 _TOKEN = re.compile(r"\b\w[\w']*\b")

@@ -679,3 +679,56 @@ async def test_demo_challenges_cover_every_state_once(setup: Setup, session: Asy
         session, slug=setup.slug, analyst_email="a@demo.test", reviewer_email="r@demo.test"
     )
     assert again.endswith("already loaded")
+
+
+async def test_a_sampled_answer_is_challenged_only_after_the_blind_review(
+    setup: Setup, session: AsyncSession
+) -> None:
+    drawn = await setup.client.post(
+        f"/api/v1/proposals/{setup.world.proposal_id}/audit-samples",
+        json={"size": 1, "seed": 7},
+        headers=bearer(setup.reviewer),
+    )
+    assert drawn.status_code == 201, drawn.text
+    sample_id = drawn.json()["id"]
+    items = await setup.client.get(
+        f"/api/v1/audit-samples/{sample_id}/items", headers=bearer(setup.reviewer)
+    )
+    (item,) = items.json()
+    sampled = await session.scalar(
+        text("SELECT answer_id FROM audit_sample_items WHERE id = :id"), {"id": item["id"]}
+    )
+    assert str(sampled) == setup.answer
+    before = await snapshot(session)
+    early = await setup.raise_(
+        kind="coding",
+        answer_id=setup.answer,
+        theme="P1-01",
+        proposed_themes=["P1-02"],
+        reason="r",
+    )
+    assert early.status_code == 409 and early.json()["code"] == "review_first"
+    form = await setup.client.get(
+        f"/audit/challenges/new?answer_id={setup.answer}",
+        headers=bearer(setup.reviewer) | {"accept": "text/html"},
+    )
+    assert form.status_code == 409 and "P1-01" not in form.text
+    assert await snapshot(session) == before
+
+    reviewed = await setup.client.put(
+        f"/api/v1/audit-samples/{sample_id}/items/{item['id']}/review",
+        json={"themes": ["P1-02"]},
+        headers=bearer(setup.reviewer),
+    )
+    assert reviewed.status_code == 200, reviewed.text
+    await setup.raise_coding(["P1-02"])
+    # Another reviewer who has not reviewed it yet is still held back.
+    other = await setup.raise_(
+        setup.other_reviewer,
+        kind="coding",
+        answer_id=setup.answer,
+        theme="P1-01",
+        proposed_themes=["P1-03"],
+        reason="r",
+    )
+    assert other.status_code == 409 and other.json()["code"] == "review_first"

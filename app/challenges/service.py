@@ -69,6 +69,7 @@ from app.consultations.service import get_consultation, list_consultations, requ
 from app.enums import CodeframeStatus, Role
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from app.responses.models import Answer
+from app.samples.models import Review, SampleItem
 from app.users.models import Membership, User
 
 READERS = (Role.analyst, Role.reviewer)
@@ -435,10 +436,39 @@ def _unknown(codes: Sequence[str], known: set[str], loc: str, version: int) -> N
         raise coding_service.UnknownTheme(fields=bad)
 
 
+class ReviewFirst(Conflict):
+    code = "review_first"
+    message = (
+        "This answer is in an audit sample you have not reviewed yet: code it blind there "
+        "first; its current codes are shown after you submit."
+    )
+
+
+async def _guard_blind_review(session: AsyncSession, answer_id: uuid.UUID, user: User) -> None:
+    """A reviewer sees an answer's codes (here: in the form and the challenge's snapshot)
+    only once they have reviewed it, when it is in an audit sample."""
+    if user.role != Role.reviewer:
+        return
+    in_sample = await session.scalar(
+        select(func.count()).select_from(SampleItem).where(SampleItem.answer_id == answer_id)
+    )
+    if not in_sample:
+        return
+    reviewed = await session.scalar(
+        select(func.count())
+        .select_from(Review)
+        .join(SampleItem, SampleItem.id == Review.item_id)
+        .where(SampleItem.answer_id == answer_id, Review.reviewer_id == user.id)
+    )
+    if not reviewed:
+        raise ReviewFirst()
+
+
 async def _raise_coding(
-    session: AsyncSession, consultation: Consultation, data: CodingChallengeIn
+    session: AsyncSession, consultation: Consultation, data: CodingChallengeIn, user: User
 ) -> Challenge:
     answer, proposal = await _answer_in(session, consultation, data.answer_id)
+    await _guard_blind_review(session, answer.id, user)
     codeframe = await _codeframe_for(session, proposal, data.codeframe_id, "codeframe_id")
     known = {t.code for t in await _themes(session, codeframe.id)}
     _unknown([data.theme], known, "theme", codeframe.version)
@@ -541,7 +571,7 @@ async def raise_challenge(
     if not data.reason.strip():
         raise ReasonRequired(fields=[field_error(["reason"], "Say why you challenge this.")])
     if isinstance(data, CodingChallengeIn):
-        challenge = await _raise_coding(session, consultation, data)
+        challenge = await _raise_coding(session, consultation, data, user)
     elif isinstance(data, ThemeChallengeIn):
         challenge = await _raise_theme(session, consultation, data)
     else:
@@ -844,7 +874,12 @@ class CodingForm:
 
 
 async def coding_form(
-    session: AsyncSession, *, answer_id: uuid.UUID, theme: str | None, user: User
+    session: AsyncSession,
+    *,
+    answer_id: uuid.UUID,
+    theme: str | None,
+    user: User,
+    codeframe_id: uuid.UUID | None = None,
 ) -> CodingForm:
     """What the "challenge this coding" form shows: the redacted answer, the published
     codeframe's themes and the themes currently coded present."""
@@ -868,7 +903,8 @@ async def coding_form(
         action="raise challenges",
         missing="No such answer.",
     )
-    codeframe = await _codeframe_for(session, proposal, None, "codeframe_id")
+    await _guard_blind_review(session, answer.id, user)
+    codeframe = await _codeframe_for(session, proposal, codeframe_id, "codeframe_id")
     themes = await _themes(session, codeframe.id)
     current = await _present_codes(session, answer.id, codeframe.id)
     return CodingForm(
@@ -947,7 +983,11 @@ async def new_form(
     """What the "raise a challenge" form shows, for a coding, a theme or a figure."""
     if kind == ChallengeKind.coding:
         form = await coding_form(
-            session, answer_id=_uuid(answer_id, "answer"), theme=theme, user=user
+            session,
+            answer_id=_uuid(answer_id, "answer"),
+            theme=theme,
+            user=user,
+            codeframe_id=_uuid(codeframe_id, "codeframe") if codeframe_id else None,
         )
         chosen = next((t for t in form.themes if t.code == form.theme), None)
         return NewForm(

@@ -56,6 +56,8 @@ ANSWERS_SQL = text(
     WHERE q.proposal_id = :proposal AND q.kind = 'open_text'
       AND r.status = 'received' AND a.redacted_text IS NOT NULL
       AND length(a.redacted_text) > 40
+      -- Not in an audit sample: reviewers see those codes only after their blind review.
+      AND NOT EXISTS (SELECT 1 FROM audit_sample_items i WHERE i.answer_id = a.id)
     GROUP BY a.id, a.redacted_text
     ORDER BY a.redacted_text, a.id
     """

@@ -275,3 +275,114 @@ def test_cli_report_unknown_consultation(database_url: str, tmp_path: Any) -> No
     )
     assert done.returncode == 1 and "nope" in done.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+async def test_method_shows_audit_agreement_and_challenge_outcomes(
+    world: World, users: Users, session: AsyncSession
+) -> None:
+    from sqlalchemy import select
+
+    from app.challenges import service as challenges_service
+    from app.challenges.schemas import AcceptIn, CodingChallengeIn, FigureChallengeIn, RejectIn
+    from app.samples import service as samples_service
+    from app.samples.models import SampleItem
+    from app.samples.schemas import ReviewIn, SampleCreate
+    from app.users import service as users_service
+
+    reviewers = []
+    for _ in range(2):
+        token = await users.token(Role.reviewer, member_of=[SLUG])
+        reviewer = await users_service.user_for_token(session, token=token)
+        assert reviewer is not None
+        reviewers.append(reviewer)
+    sample = await samples_service.draw_sample(
+        session,
+        proposal_id=world.proposal_id,
+        user=world.analyst_user,
+        data=SampleCreate(size=4, seed=11),
+    )
+    items = list(
+        await session.scalars(
+            select(SampleItem)
+            .where(SampleItem.sample_id == sample.id)
+            .order_by(SampleItem.position)
+        )
+    )
+    assert len(items) == 4
+    for i, reviewer in enumerate(reviewers):
+        for j, item in enumerate(items):
+            themes = list(item.codes.get("present", []))
+            if i == 1 and j == 0:
+                themes = [*themes, "P1-02"] if "P1-02" not in themes else []
+            await samples_service.submit_review(
+                session,
+                sample_id=sample.id,
+                item_id=item.id,
+                user=reviewer,
+                data=ReviewIn(themes=themes),
+            )
+    coding = await challenges_service.raise_challenge(
+        session,
+        slug=SLUG,
+        user=reviewers[0],
+        data=CodingChallengeIn(
+            kind="coding",
+            answer_id=world.answer_ids[3],
+            theme="P1-01",
+            proposed_themes=["P1-01", "P1-03"],
+            reason="The answer also argues that services would improve.",
+        ),
+    )
+    figure = await challenges_service.raise_challenge(
+        session,
+        slug=SLUG,
+        user=reviewers[1],
+        data=FigureChallengeIn(
+            kind="figure",
+            proposal_id=world.proposal_id,
+            figure="Share of organisations mentioning privacy",
+            reason="Looks too high.",
+        ),
+    )
+    await challenges_service.accept(
+        session,
+        challenge_id=coding.id,
+        user=world.analyst_user,
+        data=AcceptIn(resolution="Agreed: recoded with both themes."),
+    )
+    await challenges_service.reject(
+        session,
+        challenge_id=figure.id,
+        user=world.analyst_user,
+        data=RejectIn(reason="The figure matches the codes; see the open data."),
+    )
+    await session.commit()
+    await world.publish_consultation()
+    page = (await world.client.get(REPORT)).text
+    flat = " ".join(page.split())
+    assert "simple sample of 4 answers (codeframe v1)" in flat
+    assert 'Random seed</th><td class="govuk-table__cell">11' in flat
+    # Agreement statistics with their intervals.
+    assert re.search(
+        r"Reviewers vs current codes: Krippendorff&#39;s alpha</th>"
+        r"<td class=\"govuk-table__cell\">-?\d\.\d{3} \(95% CI -?\d\.\d{3} to -?\d\.\d{3}\)",
+        flat,
+    )
+    assert "Among reviewers: percent agreement" in flat
+    assert "Estimated coding error rate" in flat
+    counts = parse(page).table("Challenges raised by reviewers, by status")
+    assert counts["rows"] == [
+        ["Open", "Accepted", "Rejected", "Withdrawn", "Total"],
+        ["0", "1", "1", "0", "2"],
+    ]
+    outcomes = parse(page).table("Each challenge and its outcome")["rows"][1:]
+    by_reason = {r[1]: r for r in outcomes}
+    accepted = by_reason["The answer also argues that services would improve."]
+    assert accepted[2].startswith("accepted") and accepted[3] == "Agreed: recoded with both themes."
+    rejected = by_reason["Looks too high."]
+    assert rejected[2].startswith("rejected")
+    assert rejected[0].startswith("Reported figure: Share of organisations mentioning privacy")
+    # Reviewers' names are not published.
+    assert reviewers[0].name not in flat or reviewers[0].name == "reviewer"
+    for r in reviewers:
+        assert r.email not in flat

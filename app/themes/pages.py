@@ -121,7 +121,7 @@ def chart(themes: list[ThemeCountOut], n: int) -> dict[str, Any]:
     """Geometry of a horizontal bar chart (counts, largest first) for the SVG template."""
     rows = sorted(themes, key=lambda t: -t.count)
     top = max((t.count for t in rows), default=0) or 1
-    bar_width, row_height = 420, 46
+    bar_width, row_height = 260, 46
     bars = []
     for i, theme in enumerate(rows):
         share = f"{theme.share:.1%}" if theme.share is not None else "no answers"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -732,3 +733,102 @@ async def test_a_sampled_answer_is_challenged_only_after_the_blind_review(
         reason="r",
     )
     assert other.status_code == 409 and other.json()["code"] == "review_first"
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+async def test_theme_and_figure_forms_raise_and_the_analyst_forms_decide(
+    setup: Setup, session: AsyncSession
+) -> None:
+    html = {"accept": "text/html"}
+    reviewer = bearer(setup.reviewer) | html
+    analyst = bearer(setup.world.analyst) | html
+    v1 = setup.codeframe["id"]
+
+    # Theme: an empty reason shows the form again with the error; then it is raised.
+    form = await setup.client.get(
+        f"/audit/challenges/new?kind=theme&codeframe_id={v1}&theme=P1-02", headers=reviewer
+    )
+    assert form.status_code == 200 and 'value="Security"' in form.text
+    fields = {
+        "csrf_token": csrf_of(form.text),
+        "kind": "theme",
+        "consultation": setup.slug,
+        "codeframe_id": v1,
+        "theme": "P1-02",
+        "proposed_label": "Security of data",
+        "proposed_description": "",
+        "reason": "",
+    }
+    before = await snapshot(session)
+    refused = await setup.client.post("/audit/challenges/new", data=fields, headers=reviewer)
+    assert refused.status_code == 422 and "govuk-error-summary" in refused.text
+    assert 'href="#reason"' in refused.text and 'value="Security of data"' in refused.text
+    assert await snapshot(session) == before
+    fields["reason"] = "Too vague."
+    raised = await setup.client.post("/audit/challenges/new", data=fields, headers=reviewer)
+    assert raised.status_code == 303, raised.text
+    theme_url = raised.headers["location"].split("?")[0]
+
+    # Figure, prefilled from the link a report can give.
+    form = await setup.client.get(
+        f"/audit/challenges/new?kind=figure&consultation={setup.slug}"
+        f"&proposal_id={setup.world.proposal_id}&figure=Share+who+support",
+        headers=reviewer,
+    )
+    assert 'value="Share who support"' in form.text
+    raised = await setup.client.post(
+        "/audit/challenges/new",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "kind": "figure",
+            "consultation": setup.slug,
+            "proposal_id": setup.world.proposal_id,
+            "figure": "Share who support",
+            "theme": "",
+            "proposed_text": "Give the base.",
+            "reason": "Counts are not votes.",
+        },
+        headers=reviewer,
+    )
+    assert raised.status_code == 303, raised.text
+    figure_url = raised.headers["location"].split("?")[0]
+
+    # The analyst rejects the figure without a reason (shown again), then accepts the theme
+    # with their own label.
+    page = await setup.client.get(figure_url, headers=analyst)
+    token = csrf_of(page.text)
+    before = await snapshot(session)
+    refused = await setup.client.post(
+        f"{figure_url}/reject", data={"csrf_token": token, "reason": " "}, headers=analyst
+    )
+    assert refused.status_code == 422 and 'href="#reason"' in refused.text
+    assert await snapshot(session) == before
+    page = await setup.client.get(theme_url, headers=analyst)
+    accepted = await setup.client.post(
+        f"{theme_url}/accept",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "label": "Data security",
+            "description": "Breaches and leaks.",
+            "resolution": "Relabelled.",
+        },
+        headers=analyst,
+    )
+    assert accepted.status_code == 303, accepted.text
+    detail = await setup.get(theme_url.rsplit("/", 1)[1])
+    assert detail.json()["status"] == "accepted"
+    assert detail.json()["applied"]["label"] == "Data security"
+    shown = await setup.client.get(theme_url, headers=reviewer)
+    assert "version 2 (now draft)" in shown.text
+
+    # Without the CSRF token nothing happens.
+    forged = await setup.client.post(
+        f"{figure_url}/reject", data={"reason": "Forged."}, headers=analyst
+    )
+    assert forged.status_code == 403
+    assert (await setup.get(figure_url.rsplit("/", 1)[1])).json()["status"] == "open"

@@ -13,8 +13,10 @@
 2. Builds a sublinear TF-IDF matrix of lemma unigrams and bigrams
    (``min_df``/``max_df`` filter rare and ubiquitous terms).
 3. Factorises it with NMF (``init="nndsvda"``, seeded): ``n_themes`` topics,
-   or with ``n_themes="auto"`` about ``sqrt(n / 2)`` clamped to
-   ``[min_themes, max_themes]``.
+   or with ``n_themes="auto"`` the number in ``[min_themes, max_themes]`` whose
+   dominant-topic clustering has the best mean silhouette (cosine, on a seeded
+   sample of at most ``selection_sample`` answers; ``k_scores_`` keeps the
+   scores). On generated answers with six planted topics it picks six.
 4. Gives each answer its dominant topic (``labels_``; -1 when the answer has
    no known term), and describes each topic as a :class:`CandidateTheme`:
    top terms (largest NMF weights, a bigram's words not repeated as separate
@@ -31,8 +33,8 @@ The module is a pure library: numpy, scikit-learn and spaCy only.
 
 from __future__ import annotations
 
-import math
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +42,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.decomposition import NMF
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import silhouette_score
 
 from analysis.text import blank_pipeline, iter_docs
 
@@ -123,7 +127,13 @@ def lemmatise(texts: Iterable[str], *, batch_size: int = 256) -> list[list[str]]
     use_spacy_lemma = _has_lemmatizer()
     cleaned = (_PLACEHOLDER.sub(" ", t or "") for t in texts)
     out: list[list[str]] = []
-    for doc in iter_docs(cleaned, batch_size=batch_size):
+    # Without a lemmatizer only the tokenizer is needed (streamed all the same).
+    docs = (
+        iter_docs(cleaned, batch_size=batch_size)
+        if use_spacy_lemma
+        else blank_pipeline().tokenizer.pipe(cleaned, batch_size=batch_size)  # type: ignore[union-attr]
+    )
+    for doc in docs:
         words: list[str] = []
         for token in doc:
             if not token.is_alpha or token.is_stop or len(token) < 3:
@@ -212,8 +222,8 @@ class ThemeDiscoverer(BaseEstimator):
     Parameters
     ----------
     n_themes : int or "auto", default "auto"
-        Number of NMF topics. "auto": ``round(sqrt(n_texts / 2))`` clamped to
-        ``[min_themes, max_themes]``.
+        Number of NMF topics. "auto": chosen in ``[min_themes, max_themes]`` by
+        the silhouette of the answers' dominant topics (see the module doc).
     min_themes, max_themes : int, default 2 and 12
     ngram_range : (int, int), default (1, 2)
         Lemma n-grams used as terms.
@@ -226,6 +236,8 @@ class ThemeDiscoverer(BaseEstimator):
     alpha : float, default 0.0
         NMF regularisation (``alpha_W``/``alpha_H``, l1_ratio 0.5).
     max_iter : int, default 400
+    selection_sample : int, default 2000
+        Answers (a seeded sample) used to choose the number of themes.
     random_state : int or None, default 0
 
     Attributes
@@ -237,6 +249,7 @@ class ThemeDiscoverer(BaseEstimator):
     labels_ : ndarray (n_texts,), index into ``themes_`` or -1
     themes_ : list of CandidateTheme, largest first
     n_texts_ : int
+    k_scores_ : dict {number of themes: silhouette}, empty unless chosen "auto"
     """
 
     def __init__(
@@ -253,6 +266,7 @@ class ThemeDiscoverer(BaseEstimator):
         min_theme_size: int = 2,
         alpha: float = 0.0,
         max_iter: int = 400,
+        selection_sample: int = 2000,
         random_state: int | None = 0,
     ) -> None:
         self.n_themes = n_themes
@@ -266,19 +280,48 @@ class ThemeDiscoverer(BaseEstimator):
         self.min_theme_size = min_theme_size
         self.alpha = alpha
         self.max_iter = max_iter
+        self.selection_sample = selection_sample
         self.random_state = random_state
 
-    def _k(self, n: int, n_terms: int) -> int:
-        if isinstance(self.n_themes, str):
-            if self.n_themes != "auto":
-                raise ValueError(f"n_themes must be an int or 'auto', not {self.n_themes!r}")
-            k = round(math.sqrt(n / 2))
-            k = max(self.min_themes, min(self.max_themes, k))
-        else:
+    def _nmf(self, k: int) -> NMF:
+        return NMF(
+            n_components=k,
+            init="nndsvda",
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+            alpha_W=self.alpha,
+            alpha_H="same",
+            l1_ratio=0.5,
+        )
+
+    def _k(self, tfidf: Any) -> int:
+        n, n_terms = tfidf.shape
+        limit = max(1, min(n - 1, n_terms))
+        if not isinstance(self.n_themes, str):
             k = int(self.n_themes)
             if k < 1:
                 raise ValueError("n_themes must be at least 1")
-        return max(1, min(k, n, n_terms))
+            return max(1, min(k, n, n_terms))
+        if self.n_themes != "auto":
+            raise ValueError(f"n_themes must be an int or 'auto', not {self.n_themes!r}")
+        lo, hi = max(2, self.min_themes), min(self.max_themes, limit)
+        if hi < lo:
+            return max(1, min(self.min_themes, n, n_terms))
+        sample = tfidf
+        if n > self.selection_sample:
+            rng = np.random.RandomState(self.random_state or 0)
+            rows = np.sort(rng.choice(n, size=self.selection_sample, replace=False))
+            sample = tfidf[rows]
+        best_k, best = lo, -np.inf
+        for k in range(lo, hi + 1):
+            labels = self._nmf(k).fit_transform(sample).argmax(axis=1)
+            if len(np.unique(labels)) < 2:
+                continue
+            score = float(silhouette_score(sample, labels, metric="cosine"))
+            self.k_scores_[k] = round(score, 4)
+            if score > best + 1e-9:
+                best_k, best = k, score
+        return best_k
 
     def _vectorizer(self, n: int) -> TfidfVectorizer:
         min_df = self.min_df
@@ -299,6 +342,7 @@ class ThemeDiscoverer(BaseEstimator):
         words = lemmatise(texts)
         self.themes_: list[CandidateTheme] = []
         self.labels_ = np.full(n, -1, dtype=np.int64)
+        self.k_scores_: dict[int, float] = {}
         vectorizer = self._vectorizer(n)
         try:
             tfidf = vectorizer.fit_transform(words)
@@ -311,17 +355,12 @@ class ThemeDiscoverer(BaseEstimator):
         self.vectorizer_ = vectorizer
         names = vectorizer.get_feature_names_out()
         self.feature_names_ = names
-        k = self._k(n, len(names))
-        nmf = NMF(
-            n_components=k,
-            init="nndsvda",
-            max_iter=self.max_iter,
-            random_state=self.random_state,
-            alpha_W=self.alpha,
-            alpha_H="same",
-            l1_ratio=0.5,
-        )
-        doc_topic = nmf.fit_transform(tfidf)
+        with warnings.catch_warnings():
+            # Not converging within max_iter still gives usable (and seeded) topics.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            k = self._k(tfidf)
+            nmf = self._nmf(k)
+            doc_topic = nmf.fit_transform(tfidf)
         self.nmf_ = nmf
         self.components_ = nmf.components_
         self.doc_topic_ = doc_topic

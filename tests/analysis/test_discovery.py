@@ -15,7 +15,8 @@ def test_planted_topics_are_recovered() -> None:
     # Every planted topic is the majority of some candidate, and candidates are mostly pure.
     assert scores["recall"] == 1.0
     assert scores["purity"] >= 0.8
-    assert 2 <= len(model.themes_) <= model.max_themes
+    # "auto" chooses the number of themes by silhouette: the six planted topics.
+    assert len(model.themes_) == 6 and max(model.k_scores_, key=model.k_scores_.get) == 6
 
 
 def test_each_candidate_has_terms_label_and_representatives_from_its_members() -> None:

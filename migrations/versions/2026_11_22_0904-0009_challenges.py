@@ -160,9 +160,7 @@ def upgrade() -> None:
         ["consultation_id", "status"],
         unique=False,
     )
-    op.create_index(
-        op.f("ix_challenges_proposal_id"), "challenges", ["proposal_id"], unique=False
-    )
+    op.create_index(op.f("ix_challenges_proposal_id"), "challenges", ["proposal_id"], unique=False)
     op.create_index(op.f("ix_challenges_raised_by"), "challenges", ["raised_by"], unique=False)
     op.create_table(
         "challenge_messages",

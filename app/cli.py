@@ -380,6 +380,43 @@ def export_command(
     console.print(summary)
 
 
+@app.command("benchmark")
+def benchmark_command(
+    dataset: Annotated[
+        Path, typer.Argument(help="A dataset in the Consult/ThemeFinder evaluation layout.")
+    ],
+    seed_fraction: Annotated[
+        float, typer.Option(help="Share of each part's gold codes given as human codings.")
+    ] = 0.2,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the sample and the models.")] = 0,
+    predictions: Annotated[
+        Path | None, typer.Option(help="Write the predicted codes here (JSON lines).")
+    ] = None,
+    chunk_size: Annotated[
+        int | None, typer.Option(min=100, help="Answers per chunk (default 10,000).")
+    ] = None,
+) -> None:
+    """Load DATASET into a fresh database, code it from a seed sample, print JSON metrics."""
+    import json
+
+    from app.benchmark.service import BenchmarkError, benchmark
+
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    with database() as url:
+        try:
+            result = benchmark(
+                dataset,
+                server_url=url,
+                seed_fraction=seed_fraction,
+                seed=seed,
+                predictions=predictions,
+                chunk_size=chunk_size,
+            )
+        except BenchmarkError as exc:
+            fail(str(exc))
+    print(json.dumps(result, indent=2))
+
+
 # --------------------------------------------------------------------------------------
 # Job workers and analysis runs
 # --------------------------------------------------------------------------------------

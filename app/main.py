@@ -120,6 +120,7 @@ def api_routers() -> list[Any]:
 def page_routers() -> list[Any]:
     from app.challenges.pages import router as challenge_pages
     from app.codeframes.pages import router as codeframe_pages
+    from app.coding.pages import router as coding_pages
     from app.consultations.pages import router as consultation_pages
     from app.reports.pages import router as report_pages
     from app.samples.pages import router as sample_pages
@@ -130,6 +131,7 @@ def page_routers() -> list[Any]:
         consultation_pages,
         user_pages,
         codeframe_pages,
+        coding_pages,
         challenge_pages,
         report_pages,
         sample_pages,

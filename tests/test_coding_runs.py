@@ -205,9 +205,7 @@ async def test_code_run_codes_every_uncoded_answer_with_evidence_and_provenance(
                 assert d.evidence["terms"], d.evidence
                 examples = [uuid.UUID(e["answer_id"]) for e in d.evidence["examples"]]
                 assert examples and set(examples) <= coded.seed_ids
-        right += sorted(code_of[d.theme_id] for d in decisions if d.present) == sorted(
-            sample.gold
-        )
+        right += sorted(code_of[d.theme_id] for d in decisions if d.present) == sorted(sample.gold)
     # The synthetic answers are easy: the model should get nearly all of them right.
     assert right >= 0.8 * len(coded.uncoded)
 
@@ -221,7 +219,8 @@ async def test_code_run_codes_every_uncoded_answer_with_evidence_and_provenance(
         f"/api/v1/answers/{sample.answer_id}/codes", headers=coded.world.headers
     )
     assert codes.status_code == 200
-    assert all(c["source"] == "model" and c["confidence"] is not None for c in codes.json()["codes"])
+    shown = codes.json()["codes"]
+    assert all(c["source"] == "model" and c["confidence"] is not None for c in shown)
 
 
 async def test_same_inputs_and_seed_give_identical_codings(
@@ -362,6 +361,7 @@ async def test_stance_run_reads_the_stance_question_and_predicts_the_rest(
     run = await coded.run(session, "stance")
     assert run.status.value == "succeeded", run.error
     assert run.artefact_hash and run.metrics["training_count"] > 0
+    assert 0 <= run.metrics["cv"]["accuracy"] <= 1, run.metrics
     expected = {"Agree": "support", "Disagree": "oppose", "Neither agree nor disagree": "neutral"}
     proposal_id = uuid.UUID(coded.world.proposal_id)
     predicted_ok = predicted = 0

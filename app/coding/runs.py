@@ -53,6 +53,7 @@ import math
 import pickle
 import time
 import uuid
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -807,12 +808,16 @@ def _stance_cv(train: list[tuple[str, str]], seed: int) -> dict[str, Any]:
 
     y = np.asarray([lab for _, lab in train], dtype=object)
     counts = {c: int((y == c).sum()) for c in set(y.tolist())}
-    folds = min(5, min(counts.values()))
+    # Rare stances (fewer members than folds) are spread over the folds as far as they go.
+    folds = min(5, sorted(counts.values())[-2] if len(counts) > 1 else 0)
     if folds < 2:
         return {}
     texts = [t for t, _ in train]
     correct = 0
-    for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, y))
+    for tr, te in splits:
         clf = StanceClassifier(random_state=seed).fit([texts[i] for i in tr], y[tr])
         correct += int((clf.predict([texts[i] for i in te]) == y[te]).sum())
     return {"folds": folds, "accuracy": round(correct / len(train), 4)}

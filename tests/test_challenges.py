@@ -749,7 +749,14 @@ async def test_theme_and_figure_forms_raise_and_the_analyst_forms_decide(
     analyst = bearer(setup.world.analyst) | html
     v1 = setup.codeframe["id"]
 
-    # Theme: an empty reason shows the form again with the error; then it is raised.
+    # Theme: from the list's link, choose the theme, then raise; an empty reason shows the
+    # form again with the error.
+    listing = await setup.client.get("/audit/challenges", headers=reviewer)
+    link = f"/audit/challenges/new?kind=theme&amp;codeframe_id={v1}"
+    assert link in listing.text
+    chooser = await setup.client.get(link.replace("&amp;", "&"), headers=reviewer)
+    assert chooser.status_code == 200 and "Continue" in chooser.text
+    assert 'method="post"' not in chooser.text.split("<main", 1)[1]
     form = await setup.client.get(
         f"/audit/challenges/new?kind=theme&codeframe_id={v1}&theme=P1-02", headers=reviewer
     )

@@ -26,7 +26,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -930,6 +930,8 @@ class ListView:
     consultation: Consultation | None
     summary: ChallengeSummary | None
     challenges: list[ChallengeOut]
+    # (proposal title, published codeframe id): where a theme definition can be challenged.
+    codeframes: list[tuple[str, uuid.UUID]] = field(default_factory=list)
 
 
 async def list_view(
@@ -946,7 +948,19 @@ async def list_view(
     chosen = next((c for c in consultations if c.slug == slug), None)
     if chosen is None:  # an admin looking at a consultation outside the visible list
         chosen = await get_consultation(session, slug=slug, user=user, structure=False)
-    return ListView(consultations, chosen, counts, challenges)
+    codeframes = [
+        (title, codeframe_id)
+        for title, codeframe_id in await session.execute(
+            select(Proposal.title, Codeframe.id)
+            .join(Codeframe, Codeframe.proposal_id == Proposal.id)
+            .where(
+                Proposal.consultation_id == chosen.id,
+                Codeframe.status == CodeframeStatus.published,
+            )
+            .order_by(Proposal.position)
+        )
+    ]
+    return ListView(consultations, chosen, counts, challenges, codeframes)
 
 
 @dataclass(frozen=True)

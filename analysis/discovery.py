@@ -20,10 +20,11 @@
 4. Gives each answer its dominant topic (``labels_``; -1 when the answer has
    no known term), and describes each topic as a :class:`CandidateTheme`:
    top terms (largest NMF weights, a bigram's words not repeated as separate
-   terms), a draft label made of the leading terms, its size and share, and
-   representative answers (members whose topic mixture is most concentrated
-   on it, longer answers preferred on ties). Topics with fewer than
-   ``min_theme_size`` answers are dropped; themes are ordered by size.
+   terms, each lemma shown as its most common written form), a draft label
+   made of the leading terms, its size and share, and representative answers
+   (members whose topic mixture is most concentrated on it, longer answers
+   preferred on ties). Topics with fewer than ``min_theme_size`` answers are
+   dropped; themes are ordered by size.
 
 The same texts and ``random_state`` give the same themes (NMF with nndsvda
 initialisation is deterministic; ties are broken by index).
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,9 +123,15 @@ def _has_lemmatizer() -> bool:
     return "lemmatizer" in blank_pipeline().pipe_names
 
 
-def lemmatise(texts: Iterable[str], *, batch_size: int = 256) -> list[list[str]]:
+def lemmatise(
+    texts: Iterable[str],
+    *,
+    batch_size: int = 256,
+    surfaces: dict[str, Counter[str]] | None = None,
+) -> list[list[str]]:
     """Content-word lemmas of each text (stop words, numbers, punctuation and redaction
-    placeholders removed), through the cached spaCy pipeline."""
+    placeholders removed), through the cached spaCy pipeline. With `surfaces`, counts the
+    lower-case words seen for each lemma (to show terms as words people wrote)."""
     use_spacy_lemma = _has_lemmatizer()
     cleaned = (_PLACEHOLDER.sub(" ", t or "") for t in texts)
     out: list[list[str]] = []
@@ -145,6 +153,8 @@ def lemmatise(texts: Iterable[str], *, batch_size: int = 256) -> list[list[str]]
             if lemma in _EXTRA_STOP or len(lemma) < 3:
                 continue
             words.append(lemma)
+            if surfaces is not None:
+                surfaces.setdefault(lemma, Counter())[lower] += 1
         out.append(words)
     return out
 
@@ -339,7 +349,13 @@ class ThemeDiscoverer(BaseEstimator):
         texts = [str(t) if t is not None else "" for t in X]
         n = len(texts)
         self.n_texts_ = n
-        words = lemmatise(texts)
+        surfaces: dict[str, Counter[str]] = {}
+        words = lemmatise(texts, surfaces=surfaces)
+        # Each lemma shown as its most common written form ("waste", not "wast").
+        shown = {
+            lemma: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            for lemma, c in surfaces.items()
+        }
         self.themes_: list[CandidateTheme] = []
         self.labels_ = np.full(n, -1, dtype=np.int64)
         self.k_scores_: dict[int, float] = {}
@@ -385,6 +401,7 @@ class ThemeDiscoverer(BaseEstimator):
             )
             reps = [int(members[i]) for i in rank[: self.n_representatives]]
             terms, values = _top_terms(self.components_[topic], names, self.n_top_terms)
+            terms = [" ".join(shown.get(w, w) for w in term.split()) for term in terms]
             remap[topic] = len(themes)
             themes.append(
                 CandidateTheme(

@@ -131,6 +131,8 @@ class ThemeCoder(BaseEstimator):
         embedding kernel (out of fold for the seed), beside the TF-IDF ones.
     none_features : add the similarity to the nearest seed answer coded with no
         theme (helps to say "none").
+    max_unlabelled : at most this many uncoded answers (a seeded sample) feed the
+        vocabulary and IDF, so fitting on a million-answer question stays cheap.
     coverage : add the share of each theme description's terms found in the answer.
     read_positions : the answers' stance will be read from the stance question at
         predict time (pass ``positions`` to predict); the pair model is then trained
@@ -157,6 +159,7 @@ class ThemeCoder(BaseEstimator):
         linear: bool = False,
         embedding_ridge: bool = True,
         none_features: bool = False,
+        max_unlabelled: int | None = 20_000,
         random_state: int | None = 0,
     ) -> None:
         self.model = model
@@ -175,6 +178,7 @@ class ThemeCoder(BaseEstimator):
         self.linear = linear
         self.embedding_ridge = embedding_ridge
         self.none_features = none_features
+        self.max_unlabelled = max_unlabelled
         self.random_state = random_state
 
     # ----------------------------------------------------------------- fit
@@ -219,7 +223,8 @@ class ThemeCoder(BaseEstimator):
                 Y[i, index[lab]] = True
         self.descriptions_ = {c: descs.get(c, "") for c in classes}
 
-        corpus = list(texts) + list(unlabelled_texts or []) + [d for d in descs.values() if d]
+        unlabelled = _cap(unlabelled_texts, self.max_unlabelled, self.random_state)
+        corpus = list(texts) + unlabelled + [d for d in descs.values() if d]
         self.embedding_: str | None = _resolve_embedding(self.embedding)
         self.char_weight_ = (
             float(self.char_weight)
@@ -922,12 +927,14 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         cv: int = 5,
         embedding: str | None = "auto",
         embedding_C: float = 10.0,
+        max_unlabelled: int | None = 20_000,
         random_state: int | None = 0,
     ) -> None:
         self.C = C
         self.cv = cv
         self.embedding = embedding
         self.embedding_C = embedding_C
+        self.max_unlabelled = max_unlabelled
         self.random_state = random_state
 
     def fit(
@@ -942,7 +949,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         texts = [str(t) for t in texts]
         y_arr = np.asarray([str(v) for v in y], dtype=object)
         self.classes_ = np.unique(y_arr)
-        corpus = texts + list(unlabelled_texts or [])
+        corpus = texts + _cap(unlabelled_texts, self.max_unlabelled, self.random_state)
         self.featurizer_ = TextFeaturizer().fit(corpus)
         self.embedding_ = _resolve_embedding(self.embedding)
         X = self.featurizer_.transform(texts)
@@ -1032,6 +1039,15 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, texts: Sequence[str], theme_proba: np.ndarray | None = None) -> np.ndarray:
         P = self.predict_proba(texts, theme_proba)
         return self.classes_[P.argmax(1)]
+
+
+def _cap(texts: Sequence[str] | None, limit: int | None, seed: int | None) -> list[str]:
+    """At most ``limit`` of ``texts`` (a seeded random sample, in input order)."""
+    out = [str(t) for t in texts or []]
+    if limit is None or len(out) <= limit:
+        return out
+    keep = np.sort(np.random.default_rng(seed).choice(len(out), size=limit, replace=False))
+    return [out[i] for i in keep]
 
 
 def _resolve_embedding(embedding: str | None) -> str | None:

@@ -183,6 +183,7 @@ VARIANTS: dict[str, Callable[..., Any]] = {
     "pairwise_no_embedding_ridge": _coder(embedding_ridge=False),
     "pairwise_minilm": _coder(embedding="minilm"),
     "pairwise_minilm_char": _coder(embedding="minilm", char_weight=0.5),
+    "pairwise_minilm_text_stance": _coder(embedding="minilm", read=False),
 }
 
 

@@ -231,3 +231,105 @@ def test_other_settings(data, params) -> None:  # type: ignore[no-untyped-def]
     (texts, labels, _), (test_texts, test_labels, _) = data
     est = ThemeCoder(**params).fit(texts, labels, theme_descriptions=THEMES)
     assert sample_f1(test_labels, est.predict(test_texts)) > 0.8
+
+
+# ------------------------------------------------ embeddings and new components
+def test_embeddings_backends_offline() -> None:
+    from analysis import embeddings
+
+    with pytest.raises(ValueError):
+        embeddings.embed(["x"], "no-such-backend")
+    assert embeddings.available("no-such-backend") is False
+    for backend in embeddings.BACKENDS:
+        if not embeddings.available(backend):
+            continue  # optional: installed with the 'embeddings' extra
+        texts = [
+            "school uniforms reduce bullying",
+            "uniforms stop children being bullied at school",
+            "the bus timetable changed in march",
+        ]
+        E = embeddings.embed(texts, backend)
+        assert E.dtype == np.float32 and E.shape[0] == 3
+        np.testing.assert_allclose(np.linalg.norm(E, axis=1), 1.0, atol=1e-5)
+        S = E @ E.T
+        assert S[0, 1] > S[0, 2] and S[0, 1] > S[1, 2]  # paraphrases are closer
+        # memoised: the same text gives the same vector, also inside a new batch
+        np.testing.assert_allclose(embeddings.embed([texts[2], texts[0]], backend), E[[2, 0]])
+        assert embeddings.embed([], backend).shape[0] == 0
+
+
+def test_pair_logistic_matches_scikit_learn() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from analysis.coding import _ScaledLogistic
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 12)) * rng.uniform(0.1, 5.0, 12)
+    X[:, 5] = 3.0  # a constant column must not break the scaling
+    y = (X[:, 0] - 0.5 * X[:, 1] + rng.normal(size=400) > 0).astype(int)
+    for C in (0.03, 1.0):
+        ours = _ScaledLogistic(C=C).fit(X, y).predict_proba(X)
+        scaler = StandardScaler().fit(X)
+        ref = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(scaler.transform(X), y)
+        np.testing.assert_allclose(ours, ref.predict_proba(scaler.transform(X)), atol=1e-4)
+
+
+@pytest.mark.parametrize("embedding", [None, "wordllama"])
+def test_stance_classifier_with_and_without_embeddings(data, embedding) -> None:  # type: ignore[no-untyped-def]
+    from analysis.embeddings import available
+
+    if embedding and not available(embedding):
+        pytest.skip(f"{embedding} not installed")
+    (texts, _, stances), (test_texts, _, test_stances) = data
+    sc = StanceClassifier(embedding=embedding).fit(texts, stances)
+    assert sc.embedding_ == embedding
+    assert len(sc.text_model_) == (2 if embedding else 1)
+    P = sc.predict_proba(test_texts)
+    np.testing.assert_allclose(P.sum(1), 1.0)
+    assert (sc.predict(test_texts) == np.asarray(test_stances)).mean() > 0.9
+    with pytest.raises(ValueError):
+        StanceClassifier(embedding="nope").fit(texts, stances)
+
+
+def test_embedding_ridge_feature(data) -> None:  # type: ignore[no-untyped-def]
+    from analysis.embeddings import available
+
+    if not available("wordllama"):
+        pytest.skip("wordllama not installed")
+    (texts, labels, stances), (test_texts, test_labels, test_stances) = data
+    with_ridge = ThemeCoder(embedding="wordllama").fit(
+        texts, labels, theme_descriptions=THEMES, positions=stances
+    )
+    without = ThemeCoder(embedding="wordllama", embedding_ridge=False).fit(
+        texts, labels, theme_descriptions=THEMES, positions=stances
+    )
+    assert with_ridge.edual_coef_ is not None and with_ridge.edual_coef_.shape == (len(texts), 3)
+    assert without.edual_coef_ is None
+    # one more stage-one score in the pair features (the score and its two "relative" columns)
+    n_with = with_ridge.pair_model_.coef_.shape[0]
+    assert n_with == without.pair_model_.coef_.shape[0] + 3
+    pred = with_ridge.predict(test_texts, positions=test_stances)
+    assert sample_f1(test_labels, pred) > 0.85
+
+
+def test_uncoded_answers_for_the_vocabulary_are_capped(data) -> None:  # type: ignore[no-untyped-def]
+    (texts, labels, _), _ = data
+    uncoded = [f"uncodedword{i}" for i in range(50)]
+
+    def seen(est: ThemeCoder) -> set[str]:
+        vocab = est.featurizer_.word_.vocabulary_
+        return {w for w in uncoded if w in vocab}
+
+    capped = ThemeCoder(max_unlabelled=10, embedding=None).fit(
+        texts, labels, unlabelled_texts=uncoded
+    )
+    assert len(seen(capped)) == 10
+    again = ThemeCoder(max_unlabelled=10, embedding=None).fit(
+        texts, labels, unlabelled_texts=uncoded
+    )
+    assert seen(again) == seen(capped)  # the sample is seeded
+    full = ThemeCoder(max_unlabelled=None, embedding=None).fit(
+        texts, labels, unlabelled_texts=uncoded
+    )
+    assert len(seen(full)) == 50

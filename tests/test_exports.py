@@ -574,3 +574,69 @@ def test_cli_export_unknown_consultation(database_url: str, tmp_path: Any) -> No
         timeout=120,
     )
     assert bad.returncode != 0
+
+
+async def test_cli_export_and_report_write_files(database_url: str, tmp_path: Any) -> None:
+    """`consult export` and `consult report` on committed data (deleted afterwards)."""
+    import asyncio
+
+    from app.consultations import service as consultations_service
+    from app.consultations.schemas import ConsultationCreate
+    from app.db import make_engine, make_sessionmaker
+    from tests.factories import consultation_body
+
+    slug = f"cli-export-{uuid.uuid4().hex[:10]}"
+    engine = make_engine(database_url, pool_size=1)
+    env = dict(os.environ, DATABASE_URL=database_url)
+
+    def consult(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    try:
+        async with make_sessionmaker(engine)() as session:
+            await consultations_service.create_consultation(
+                session, data=ConsultationCreate.model_validate(consultation_body(slug))
+            )
+            await imports_service.import_responses(
+                session,
+                slug=slug,
+                user=None,
+                filename="responses.csv",
+                data=(
+                    b"response_id,respondent_kind,publication_consent,1,2\n"
+                    b'r1,individual,publish,"=SUM(A1:A9) is my view",Agree\n'
+                    b"r2,individual,do_not_publish,Keep this private please,Disagree\n"
+                ),
+                max_answer_chars=20_000,
+            )
+            await session.commit()
+        out = tmp_path / "answers.csv"
+        done = await asyncio.to_thread(
+            consult, "export", slug, "--format", "csv", "--out", str(out)
+        )
+        assert done.returncode == 0, done.stderr
+        rows = read_csv(out.read_text(encoding="utf-8"))
+        assert {r["external_id"] for r in rows} == {"r1", "r2"}
+        assert "'=SUM(A1:A9) is my view" in {r["answer_text"] for r in rows}
+        folder = tmp_path / "tf"
+        done = await asyncio.to_thread(
+            consult, "export", slug, "--format", "themefinder", "--out", str(folder)
+        )
+        assert done.returncode == 0, done.stderr
+        assert (folder / "inputs/question_part_1/responses.jsonl").read_text().count("\n") == 2
+        report = tmp_path / "report.html"
+        done = await asyncio.to_thread(consult, "report", slug, "--out", str(report))
+        assert done.returncode == 0, done.stderr
+        html = report.read_text(encoding="utf-8")
+        assert "Preview: this report is not published" in html
+        assert "Counts are not votes" in html and "<script" not in html
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM consultations WHERE slug = :slug"), {"slug": slug})
+        await engine.dispose()

@@ -658,6 +658,8 @@ async def _runs(
             ):
                 if key in cv:
                     summary.append((name, _fmt(cv[key])))
+        if isinstance(metrics.get("training_count"), int):
+            summary.append(("Hand-coded training answers", f"{metrics['training_count']:,}"))
         per_theme = []
         raw_themes = cv.get("themes")
         themes: dict[str, Any] = raw_themes if isinstance(raw_themes, dict) else {}

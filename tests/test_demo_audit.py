@@ -32,9 +32,7 @@ async def test_demo_has_a_reviewed_audit_sample(
     headers = bearer(await issue_token(session, user_id=reviewer.id))
     await session.commit()
     reviewers = await session.scalar(
-        select(func.count(func.distinct(Review.reviewer_id))).where(
-            Review.sample_id == sample.id
-        )
+        select(func.count(func.distinct(Review.reviewer_id))).where(Review.sample_id == sample.id)
     )
     assert reviewers == 2
 

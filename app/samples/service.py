@@ -278,17 +278,24 @@ async def sample_size(
 # --------------------------------------------------------------------------------------
 
 
-def _interleave(drawn: list[tuple[str, str]], sizes: dict[str, int]) -> list[tuple[str, str]]:
-    """Review order: the r-th draw of stratum h gets the key (r + 0.5) / n_h, so reviewing a
-    prefix of the sample covers every stratum in proportion; within a stratum, draw order."""
+def _interleave(
+    drawn: list[tuple[str, str]], sizes: dict[str, int], seed: int
+) -> list[tuple[str, str]]:
+    """Review order: the r-th draw of stratum h gets the key (r + u) / n_h, with u in [0, 1)
+    from SHA-256 of (seed, answer id). Reviewing any prefix of the sample then covers the
+    strata in proportion, while the order does not reveal an item's stratum to a reviewer
+    (who knows the seed and the stratum sizes but not the answer ids): with a fixed u the
+    positions of a theme stratum, hence the current codes, could be worked out."""
     rank: dict[str, int] = defaultdict(int)
     keyed = []
     for answer_id, stratum in drawn:
         r = rank[stratum]
         rank[stratum] += 1
-        keyed.append(((r + 0.5) / sizes[stratum], stratum, r, answer_id))
+        digest = hashlib.sha256(f"{seed}:{answer_id}".encode()).digest()
+        u = int.from_bytes(digest[:8], "big") / 2**64
+        keyed.append(((r + u) / sizes[stratum], answer_id, stratum))
     keyed.sort()
-    return [(answer_id, stratum) for _, stratum, _, answer_id in keyed]
+    return [(answer_id, stratum) for _, answer_id, stratum in keyed]
 
 
 async def _snapshot(
@@ -373,7 +380,7 @@ async def draw_sample(
                 fields=[field_error(["size" if data.size else "margin"], str(exc))],
             ) from None
         population_sizes, sample_sizes = drawn.population_sizes, drawn.sample_sizes
-        ordered = _interleave(drawn.items, sample_sizes)
+        ordered = _interleave(drawn.items, sample_sizes, seed)
         allocation = data.allocation
     sample = AuditSample(
         proposal_id=proposal.id,
@@ -776,6 +783,9 @@ async def submit_review(
             reviewer_id=user.id,
             themes=themes,
             stance=data.stance.value if data.stance else None,
+            # The moment of submission, not the transaction's start: reviewers are numbered
+            # by their first review.
+            submitted_at=func.clock_timestamp(),
         )
         .on_conflict_do_nothing(index_elements=["item_id", "reviewer_id"])
         .returning(Review.id)

@@ -83,9 +83,7 @@ class SampleItem(UUIDPrimaryKey, Base):
         UniqueConstraint("sample_id", "answer_id"),
     )
 
-    sample_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("audit_samples.id", ondelete="CASCADE")
-    )
+    sample_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("audit_samples.id", ondelete="CASCADE"))
     answer_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("answers.id", ondelete="CASCADE"), index=True
     )
@@ -105,9 +103,7 @@ class Review(UUIDPrimaryKey, Base):
         Index("ix_audit_reviews_sample_id_reviewer_id", "sample_id", "reviewer_id"),
     )
 
-    sample_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("audit_samples.id", ondelete="CASCADE")
-    )
+    sample_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("audit_samples.id", ondelete="CASCADE"))
     item_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("audit_sample_items.id", ondelete="CASCADE")
     )

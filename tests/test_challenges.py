@@ -243,6 +243,7 @@ async def test_accepting_a_coding_challenge_records_new_human_codings(
     created = {uuid.UUID(i) for i in applied["coding_ids"]}
     assert created == set(rows) - set(old) and len(created) == 3
     assert all(rows[i].is_current and rows[i].source.value == "human" for i in created)
+    assert all(rows[i].evidence == {"challenge_id": challenge["id"]} for i in created)
     assert {rows[i].supersedes_id for i in created} == set(old)
     assert all(rows[i].present == old[i][0] for i in old)  # old decisions kept as they were
 

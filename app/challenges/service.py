@@ -718,6 +718,7 @@ async def _apply_coding(
         answer_id=challenge.answer_id,
         user=user,
         data=CodesIn(codeframe_id=codeframe.id, themes=themes),
+        evidence={"challenge_id": str(challenge.id)},
     )
     after = await _present_codes(session, challenge.answer_id, codeframe.id)
     old_ids = {c.id for c in before.values()}

@@ -78,8 +78,14 @@ async def _answer(
 
 
 async def set_codes(
-    session: AsyncSession, *, answer_id: uuid.UUID, user: User, data: CodesIn
+    session: AsyncSession,
+    *,
+    answer_id: uuid.UUID,
+    user: User,
+    data: CodesIn,
+    evidence: dict[str, Any] | None = None,
 ) -> AnswerCodesOut:
+    """`evidence` goes on every decision this writes (e.g. the challenge that caused it)."""
     answer, proposal_id = await _answer(session, answer_id, user, lock=True)
     codeframe = await session.get(Codeframe, data.codeframe_id)
     if codeframe is None or codeframe.proposal_id != proposal_id:
@@ -129,7 +135,7 @@ async def set_codes(
                 present=present,
                 source=CodingSource.human,
                 user_id=user.id,
-                evidence={},
+                evidence=dict(evidence or {}),
                 supersedes_id=old.id if old is not None else None,
             )
         )

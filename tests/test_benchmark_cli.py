@@ -98,5 +98,5 @@ def test_benchmark_refuses_a_folder_that_is_not_the_layout(
     before = benchmark_databases(database_url)
     result = consult("benchmark", str(tmp_path), database_url=database_url)
     assert result.returncode == 1
-    assert "not in the ThemeFinder layout" in result.stderr
+    assert "not in the ThemeFinder layout" in " ".join(result.stderr.split())
     assert benchmark_databases(database_url) == before

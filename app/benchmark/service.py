@@ -375,6 +375,11 @@ async def _run(
                             "run_id": str(run.id),
                             "answers": run.data_count,
                             "cv": run.metrics.get("cv"),
+                            "counts": {
+                                k: v
+                                for k, v in run.metrics.items()
+                                if isinstance(v, int | float) and not isinstance(v, bool)
+                            },
                             "timings": run.timings,
                         }
                     )

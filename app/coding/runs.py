@@ -866,6 +866,10 @@ async def stance_chunk(
                 float(row[k]),
                 {c: round(float(v), 4) for c, v in zip(model.classes, row, strict=True)},
             )
+    elif predict and len(model.classes) == 1:
+        # Every known stance is the same: that is the only one the text model could give.
+        only = model.classes[0]
+        predicted = {rid: (only, 1.0, {only: 1.0}) for rid in predict}
     outputs: list[tuple[uuid.UUID, str]] = []
     for rid in response_ids:
         if rid in known:

@@ -298,3 +298,60 @@ async def test_demo_campaign_is_found(session: AsyncSession) -> None:
     assert "already detected" in again
     suggestions = await session.scalar(text("SELECT count(*) FROM theme_suggestions"))
     assert suggestions and suggestions > 0
+
+
+async def test_dedupe_runs_on_a_worker(engine: Any, database_url: str) -> None:
+    """The real path: committed data, the run's one job done by a procrastinate worker."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from app.consultations import service as consultations_service
+    from app.consultations.models import Consultation
+    from app.consultations.schemas import ConsultationCreate
+    from app.jobs.worker import make_app, run_worker
+    from tests.factories import consultation_body
+
+    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    slug = f"dedupe-{uuid.uuid4().hex[:12]}"
+    async with sessionmaker() as session:
+        detail = await consultations_service.create_consultation(
+            session, data=ConsultationCreate.model_validate(consultation_body(slug))
+        )
+        question = str(detail.proposals[0].questions[0].id)
+        for body in [*letters(8), *DISTINCT]:
+            await add_response(session, str(detail.id), {question: body})
+        await session.commit()
+    try:
+        async with sessionmaker() as session:
+            consultation = await session.get(Consultation, detail.id)
+            assert consultation is not None
+            run = await jobs.create_run(
+                session,
+                queue=make_app(database_url),
+                consultation=consultation,
+                kind="dedupe",
+                user=None,
+            )
+            await session.commit()
+        await run_worker(
+            database_url, wait=False, install_signal_handlers=False, listen_notify=False
+        )
+        async with sessionmaker() as session:
+            done = await session.get(AnalysisRun, run.id)
+            assert done is not None and done.status.value == "succeeded", done and done.error
+            assert done.progress_done == done.progress_total == 8 + len(DISTINCT)
+            count = await session.scalar(
+                text("SELECT member_count FROM campaigns WHERE consultation_id = :c"),
+                {"c": detail.id},
+            )
+            assert count == 8
+    finally:
+        async with sessionmaker() as session:
+            await session.execute(
+                text(
+                    "DELETE FROM procrastinate_jobs WHERE args->>'run_id' IN "
+                    "(SELECT id::text FROM analysis_runs WHERE consultation_id = :c)"
+                ),
+                {"c": detail.id},
+            )
+            await session.execute(text("DELETE FROM consultations WHERE id = :c"), {"c": detail.id})
+            await session.commit()

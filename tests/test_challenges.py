@@ -840,3 +840,25 @@ async def test_theme_and_figure_forms_raise_and_the_analyst_forms_decide(
     )
     assert forged.status_code == 403
     assert (await setup.get(figure_url.rsplit("/", 1)[1])).json()["status"] == "open"
+
+
+async def test_a_failed_accept_changes_nothing(setup: Setup, session: AsyncSession) -> None:
+    challenge = await setup.raise_coding(["P1-02"])
+    before = await snapshot(session)
+    bad = await setup.post(f"{challenge['id']}/accept", setup.world.analyst, {"themes": ["P9-01"]})
+    assert bad.status_code == 422 and bad.json()["code"] == "unknown_theme"
+    assert await snapshot(session) == before
+
+    # A theme challenge cannot go into a draft that is not based on the published version.
+    theme = await setup.raise_(
+        kind="theme",
+        codeframe_id=setup.codeframe["id"],
+        theme="P1-02",
+        proposed_label="Security of data",
+        reason="Vague.",
+    )
+    await setup.world.codeframe({"themes": [{"code": "X-01", "label": "Fresh start"}]})
+    before = await snapshot(session)
+    blocked = await setup.post(f"{theme.json()['id']}/accept", setup.world.analyst, {})
+    assert blocked.status_code == 409 and blocked.json()["code"] == "challenge_cannot_apply"
+    assert await snapshot(session) == before

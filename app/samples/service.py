@@ -18,6 +18,7 @@ population give the same items). All statistics come from `analysis.agreement` a
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import uuid
@@ -850,6 +851,38 @@ async def agreement(session: AsyncSession, *, sample_id: uuid.UUID, user: User) 
         )
     )
     labels = await _reviewer_labels(session, sample.id)
+    # Items and reviews never change once written (a review is final), so the figures for
+    # a given set of reviews can be kept; they are computed off the event loop.
+    key = (
+        sample.id,
+        tuple(themes),
+        len(reviews),
+        max((r.submitted_at for r in reviews), default=None),
+    )
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    out = await asyncio.to_thread(
+        _compute, sample, loaded.codeframe.version, themes, items, reviews, labels
+    )
+    _CACHE[key] = out
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    return out
+
+
+_CACHE: dict[tuple[Any, ...], AgreementOut] = {}
+_CACHE_SIZE = 32
+
+
+def _compute(
+    sample: AuditSample,
+    codeframe_version: int,
+    themes: list[str],
+    items: dict[uuid.UUID, SampleItem],
+    reviews: list[Review],
+    labels: dict[uuid.UUID, str],
+) -> AgreementOut:
     names = list(labels.values())
     by_reviewer: dict[str, dict[str, set[str]]] = {name: {} for name in names}
     by_item: dict[uuid.UUID, list[Review]] = defaultdict(list)
@@ -936,7 +969,7 @@ async def agreement(session: AsyncSession, *, sample_id: uuid.UUID, user: User) 
     error_rate = _error_rates(sample, items, by_item, themes, notes)
     return AgreementOut(
         sample_id=sample.id,
-        codeframe_version=loaded.codeframe.version,
+        codeframe_version=codeframe_version,
         unit="answer x theme (present/absent)",
         themes=themes,
         reviewers=names,

@@ -374,7 +374,8 @@ async def test_figure_challenges_and_counts_by_status_and_proposal(
     coding2 = await setup.raise_coding(["P1-03"])
     coding3 = await setup.raise_coding([])
     await setup.post(f"{coding1['id']}/reject", setup.world.analyst, {"reason": "No."})
-    await setup.post(f"{coding2['id']}/withdraw", setup.reviewer, {})
+    no_body = await setup.post(f"{coding2['id']}/withdraw", setup.reviewer)
+    assert no_body.status_code == 200, no_body.text
     accepted = await setup.post(
         f"{figure.json()['id']}/accept", setup.world.analyst, {"resolution": "Report reworded."}
     )

@@ -638,41 +638,45 @@ def code_decisions(
     P = coder.predict_proba(texts, positions=usable) if usable else coder.predict_proba(texts)
     label_sets = coder.decode(P)
     classes = [str(c) for c in coder.classes_]
-    X = model.vectorizer.transform(texts)
+    X = model.vectorizer.transform(texts).tocsr()
     S = np.asarray((X @ model.seed_matrix.T).toarray()) if len(model.seed_answer_ids) else None
-    seed_has = {
-        c: np.asarray([c in labs for labs in model.seed_labels], dtype=bool) for c in classes
-    }
+    seed_pos = {c: np.flatnonzero([c in labs for labs in model.seed_labels]) for c in classes}
     vocabulary = model.vectorizer.get_feature_names_out()
+    thresholds = np.asarray([model.thresholds.get(c, 0.5) for c in classes], dtype=np.float64)
+    Pc = np.clip(P, 1e-6, 1 - 1e-6)
+    Tc = np.clip(thresholds, 1e-6, 1 - 1e-6)
+    margin = np.abs(np.log(Pc / (1 - Pc)) - np.log(Tc / (1 - Tc))[None, :])
+    near_threshold = margin <= REVIEW_MARGIN
+    theme_uuid = {c: uuid.UUID(model.theme_ids[c]) for c in classes if c in model.theme_ids}
+    indptr, indices, data = X.indptr, X.indices, X.data
     out: list[ModelCoding] = []
     for i, (answer_id, labs) in enumerate(zip(answer_ids, label_sets, strict=True)):
         chosen = set(labs)
-        row = X[i]
+        row_idx = indices[indptr[i] : indptr[i + 1]]
+        row_val = data[indptr[i] : indptr[i + 1]]
+        p_row = P[i].tolist()
         for j, code in enumerate(classes):
-            theme_id = model.theme_ids.get(code)
+            theme_id = theme_uuid.get(code)
             if theme_id is None:
                 continue
-            p = float(P[i, j])
-            threshold = model.thresholds.get(code, 0.5)
+            p = p_row[j]
             present = code in chosen
-            borderline = abs(_logit(p) - _logit(threshold)) <= REVIEW_MARGIN or (
-                present and p < threshold
-            )
+            borderline = bool(near_threshold[i, j] or (present and p < thresholds[j]))
             evidence: dict[str, Any] = {
                 "probability": round(p, 4),
-                "threshold": round(threshold, 4),
+                "threshold": round(float(thresholds[j]), 4),
                 "borderline": borderline,
             }
             if present or borderline:
-                weights = row.data * model.profiles[j, row.indices]
+                weights = row_val * model.profiles[j, row_idx]
                 order = np.argsort(-weights, kind="stable")[:EVIDENCE_TERMS]
                 evidence["terms"] = [
-                    [str(vocabulary[row.indices[k]]), round(float(weights[k]), 4)]
+                    [str(vocabulary[row_idx[k]]), round(float(weights[k]), 4)]
                     for k in order
                     if weights[k] > 0
                 ]
                 if S is not None:
-                    pos = np.flatnonzero(seed_has[code])
+                    pos = seed_pos[code]
                     near = pos[np.argsort(-S[i, pos], kind="stable")][:EVIDENCE_EXAMPLES]
                     evidence["examples"] = [
                         {
@@ -684,7 +688,7 @@ def code_decisions(
             out.append(
                 ModelCoding(
                     answer_id=answer_id,
-                    theme_id=uuid.UUID(theme_id),
+                    theme_id=theme_id,
                     present=present,
                     confidence=round(p, 6),
                     evidence=evidence,

@@ -2,7 +2,8 @@
 
 Builds, in a scratch database (on DATABASE_URL's server, dropped afterwards, or an embedded
 PostgreSQL in a temporary folder), one consultation with one proposal: N respondents (10%
-organisations, 13 regions), N responses (2% withdrawn, 1% excluded, 5% in three campaigns),
+organisations, 13 regions, 6% without one), N responses (2% withdrawn, 1% excluded, 5% in
+three campaigns),
 N open-text answers, a current stance for 90% of responses, and a published codeframe of 20
 themes with one to three current positive model codings per answer. Everything is bulk SQL
 (generate_series) through the real tables, so the count triggers of migration 0007 run as
@@ -83,13 +84,16 @@ STRUCTURE = [
     VALUES (%(question)s, %(proposal)s, '1', 'Why?', 'open_text', '[]', false, 0)
     """,
     """
-    INSERT INTO codeframes (id, proposal_id, version, status, published_at)
-    VALUES (%(codeframe)s, %(proposal)s, 1, 'published', now())
+    INSERT INTO codeframes (id, proposal_id, version, status)
+    VALUES (%(codeframe)s, %(proposal)s, 1, 'draft')
     """,
     """
     INSERT INTO themes (codeframe_id, code, label, position)
     SELECT %(codeframe)s, 'P1-' || lpad(i::text, 2, '0'), 'Theme ' || i, i
     FROM generate_series(1, 20) i
+    """,
+    """
+    UPDATE codeframes SET status = 'published', published_at = now() WHERE id = %(codeframe)s
     """,
     """
     INSERT INTO campaigns (consultation_id, template_text, member_count, label)
@@ -118,6 +122,7 @@ def build(url: str, answers: int, chunk: int) -> dict[str, Any]:
             started = time.perf_counter()
             conn.execute(sql, params or {})
             timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - started, 2)
+            print(f"{name}: {timings[name]} s", file=sys.stderr, flush=True)
 
         p = {k: str(v) for k, v in ids.items()} | {"n": answers, "regions": REGIONS}
         for statement in STRUCTURE:
@@ -128,11 +133,11 @@ def build(url: str, answers: int, chunk: int) -> dict[str, Any]:
             INSERT INTO respondents (id, consultation_id, kind, region, publication_consent,
                                      channel)
             SELECT md5('p' || i)::uuid, %(consultation)s,
-                   CASE WHEN i %% 10 = 0 THEN 'organisation' ELSE 'individual' END,
-                   CASE WHEN i %% 17 = 0 THEN NULL
-                        ELSE (%(regions)s::text[])[1 + (i * 7) %% 13] END,
+                   CASE WHEN get_byte(h, 0) < 26 THEN 'organisation' ELSE 'individual' END,
+                   CASE WHEN get_byte(h, 1) < 15 THEN NULL
+                        ELSE (%(regions)s::text[])[1 + get_byte(h, 2) %% 13] END,
                    'publish', 'web'
-            FROM generate_series(1, %(n)s::int) i
+            FROM generate_series(1, %(n)s::int) i, decode(md5('k' || i), 'hex') h
             """,
             p,
         )
@@ -142,12 +147,13 @@ def build(url: str, answers: int, chunk: int) -> dict[str, Any]:
             INSERT INTO responses (id, consultation_id, respondent_id, receipt_code, status,
                                    channel, campaign_id)
             SELECT md5('s' || i)::uuid, %(consultation)s, md5('p' || i)::uuid, 'B' || i,
-                   CASE WHEN i %% 50 = 1 THEN 'withdrawn' WHEN i %% 100 = 2 THEN 'excluded'
-                        ELSE 'received' END,
+                   CASE WHEN get_byte(h, 0) < 5 THEN 'withdrawn'
+                        WHEN get_byte(h, 0) < 8 THEN 'excluded' ELSE 'received' END,
                    'web',
-                   CASE WHEN i %% 20 = 3 THEN (SELECT id FROM campaigns
-                        ORDER BY label OFFSET (i / 20) %% 3 LIMIT 1) END
-            FROM generate_series(1, %(n)s::int) i
+                   CASE WHEN get_byte(h, 1) < 13 THEN
+                        (ARRAY(SELECT id FROM campaigns ORDER BY label))[1 + get_byte(h, 2) %% 3]
+                   END
+            FROM generate_series(1, %(n)s::int) i, decode(md5('t' || i), 'hex') h
             """,
             p,
         )
@@ -170,12 +176,16 @@ def build(url: str, answers: int, chunk: int) -> dict[str, Any]:
                 """
                 INSERT INTO stances (response_id, proposal_id, value, source)
                 SELECT md5('s' || i)::uuid, %(proposal)s,
-                       (ARRAY['support', 'oppose', 'neutral', 'mixed'])[1 + (i * 3) %% 4],
+                       (ARRAY['support', 'oppose', 'neutral', 'mixed'])[1 + get_byte(h, 1) %% 4],
                        'model'
-                FROM generate_series(%(lo)s::int, %(hi)s::int) i WHERE i %% 10 <> 0
+                FROM generate_series(%(lo)s::int, %(hi)s::int) i, decode(md5('v' || i), 'hex') h
+                WHERE get_byte(h, 0) >= 26
                 """,
                 q,
             )
+        # As autovacuum would after a bulk import: the coding run's count triggers join the
+        # new codings with answers, responses and stances, and need their statistics.
+        step("analyze", "ANALYZE")
         run = str(uuid.uuid4())
         for start in range(1, answers + 1, chunk):
             q = p | {"lo": start, "hi": min(answers, start + chunk - 1), "run": run}
@@ -187,19 +197,27 @@ def build(url: str, answers: int, chunk: int) -> dict[str, Any]:
                 SELECT DISTINCT ON (x.i, t.id) md5('a' || x.i)::uuid, t.id,
                        %(codeframe)s, true, 'model', %(run)s, 0.5 + (x.i %% 50) / 100.0
                 FROM (
-                    SELECT i, 1 + i %% 20 AS pos FROM generate_series(%(lo)s::int, %(hi)s::int) i
+                    -- one to three themes per answer: always one, a second for a third of
+                    -- the answers, a third for a fifth
+                    SELECT i, 1 + get_byte(h, 0) %% 20 AS pos
+                    FROM generate_series(%(lo)s::int, %(hi)s::int) i,
+                         decode(md5('x' || i), 'hex') h
                     UNION ALL
-                    SELECT i, 1 + (i * 7) %% 20 FROM generate_series(%(lo)s::int, %(hi)s::int) i
-                    WHERE i %% 3 = 0
+                    SELECT i, 1 + get_byte(h, 2) %% 20
+                    FROM generate_series(%(lo)s::int, %(hi)s::int) i,
+                         decode(md5('x' || i), 'hex') h
+                    WHERE get_byte(h, 1) < 85
                     UNION ALL
-                    SELECT i, 1 + (i * 13) %% 20 FROM generate_series(%(lo)s::int, %(hi)s::int) i
-                    WHERE i %% 5 = 0
+                    SELECT i, 1 + get_byte(h, 4) %% 20
+                    FROM generate_series(%(lo)s::int, %(hi)s::int) i,
+                         decode(md5('x' || i), 'hex') h
+                    WHERE get_byte(h, 3) < 51
                 ) x
                 JOIN themes t ON t.codeframe_id = %(codeframe)s AND t.position = x.pos
                 """,
                 q,
             )
-        step("analyze", "VACUUM ANALYZE")
+        step("vacuum analyze", "VACUUM ANALYZE")
         sizes = conn.execute(
             """SELECT (SELECT count(*) FROM codings), (SELECT count(*) FROM theme_counts),
                       (SELECT count(*) FROM answer_counts)"""

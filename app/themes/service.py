@@ -118,10 +118,10 @@ def _count_filters(model: type[ThemeCount] | type[AnswerCount], filters: Filters
     return where
 
 
-async def _counts(
-    session: AsyncSession, proposal_id: uuid.UUID, codeframe_id: uuid.UUID, filters: Filters
-) -> tuple[dict[uuid.UUID, dict[uuid.UUID, int]], dict[uuid.UUID, int]]:
-    """Theme id -> campaign key -> count, and campaign key -> n (NO_CAMPAIGN: none)."""
+async def _theme_counts(
+    session: AsyncSession, codeframe_id: uuid.UUID, filters: Filters
+) -> dict[uuid.UUID, dict[uuid.UUID, int]]:
+    """Theme id -> campaign key (NO_CAMPAIGN: none) -> count."""
     themes: dict[uuid.UUID, dict[uuid.UUID, int]] = defaultdict(dict)
     rows = await session.execute(
         select(ThemeCount.theme_id, ThemeCount.campaign_id, func.sum(ThemeCount.n))
@@ -130,14 +130,19 @@ async def _counts(
     )
     for theme_id, campaign_id, n in rows:
         themes[theme_id][campaign_id] = int(n)
-    answers: dict[uuid.UUID, int] = {}
-    for campaign_id, n in await session.execute(
+    return themes
+
+
+async def _answer_counts(
+    session: AsyncSession, proposal_id: uuid.UUID, filters: Filters
+) -> dict[uuid.UUID, int]:
+    """Campaign key (NO_CAMPAIGN: none) -> answers in scope."""
+    rows = await session.execute(
         select(AnswerCount.campaign_id, func.sum(AnswerCount.n))
         .where(AnswerCount.proposal_id == proposal_id, *_count_filters(AnswerCount, filters))
         .group_by(AnswerCount.campaign_id)
-    ):
-        answers[campaign_id] = int(n)
-    return themes, answers
+    )
+    return {campaign_id: int(n) for campaign_id, n in rows}
 
 
 def _in_mode(per: dict[uuid.UUID, int], mode: CampaignMode) -> int:
@@ -171,7 +176,8 @@ async def summary(
         )
     )
     codes = {t.id: t.code for t in themes}
-    counts, answers = await _counts(session, proposal.id, codeframe.id, filters)
+    counts = await _theme_counts(session, codeframe.id, filters)
+    answers = await _answer_counts(session, proposal.id, filters)
     main_n = _in_mode(answers, filters.campaign)
     campaign_ids: list[uuid.UUID] = []
     columns: list[CampaignColumn] = []
@@ -388,13 +394,10 @@ async def answers(
     total: int | None = None
     if q is None:
         if theme is not None:
-            counts, _ = await _counts(session, proposal.id, theme.codeframe_id, filters)
+            counts = await _theme_counts(session, theme.codeframe_id, filters)
             total = _in_mode(counts.get(theme.id, {}), filters.campaign)
         else:
-            _, answer_counts = await _counts(
-                session, proposal.id, codeframe.id if codeframe else uuid.uuid4(), filters
-            )
-            total = _in_mode(answer_counts, filters.campaign)
+            total = _in_mode(await _answer_counts(session, proposal.id, filters), filters.campaign)
     return AnswersPage(
         proposal_id=proposal.id,
         codeframe=_ref(codeframe) if codeframe is not None else None,

@@ -304,6 +304,45 @@ def audit_export(
     err_console.print(f"Exported {count} events.")
 
 
+@audit_app.command("sample")
+def audit_sample(
+    consultation: Annotated[str, typer.Argument(help="The consultation's slug.")],
+    proposal: Annotated[int, typer.Option(help="Proposal number (1 = first).")] = 1,
+    size: Annotated[int | None, typer.Option(help="Number of answers.")] = None,
+    margin: Annotated[
+        float | None, typer.Option(help="Target margin of error instead of a size.")
+    ] = None,
+    stratify_by: Annotated[
+        str | None, typer.Option(help="theme, respondent_kind or confidence_band.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Default: random (stored).")] = None,
+    by: Annotated[str | None, typer.Option("--as", help="Draw as this user (email).")] = None,
+) -> None:
+    """Draw a reproducible audit sample of a proposal's coded answers (audit-logged)."""
+    from pydantic import ValidationError
+
+    from app import migrate
+    from app.errors import ConsultError
+    from app.samples.cli import draw, summary
+
+    body: dict[str, Any] = {"size": size, "margin": margin, "seed": seed}
+    if stratify_by:
+        body |= {"design": "stratified", "stratify_by": stratify_by}
+    body = {k: v for k, v in body.items() if v is not None}
+    with database() as url:
+        migrate.upgrade(url)
+        try:
+            sample = run_in_session(
+                url,
+                lambda s: draw(s, slug=consultation, proposal=proposal, body=body, email=by),
+            )
+        except ValidationError as exc:
+            fail("; ".join(e["msg"] for e in exc.errors()))
+        except ConsultError as exc:
+            fail(exc.message)
+    typer.echo(summary(sample))
+
+
 @app.command("import")
 def import_file(
     file: Annotated[

@@ -429,3 +429,22 @@ async def test_access_to_samples(aw: AuditWorld) -> None:
     assert missing.status_code == 404
     wrong_item = await aw.client.get(f"{base}/items/{uuid.uuid4()}", headers=aw.world.headers)
     assert wrong_item.status_code == 404
+
+
+async def test_draw_from_the_command_line(aw: AuditWorld, session: AsyncSession) -> None:
+    from app.errors import NotFound
+    from app.samples.cli import draw, summary
+
+    sample = await draw(session, slug=SLUG, proposal=1, body={"size": 5, "seed": 9}, email=None)
+    assert sample.drawn_by is None and sample.size == 5 and sample.seed == 9
+    api = await aw.draw(size=5, seed=9)
+    assert await drawn_answers(session, str(sample.id)) == await drawn_answers(
+        session, api.json()["id"]
+    )
+    assert '"seed": 9' in summary(sample)
+    actor = await session.scalar(
+        text("SELECT actor_label FROM audit_events WHERE entity_id = :id"), {"id": str(sample.id)}
+    )
+    assert actor == "consult audit sample"
+    with pytest.raises(NotFound):
+        await draw(session, slug=SLUG, proposal=3, body={"size": 5}, email=None)

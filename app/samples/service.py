@@ -111,7 +111,7 @@ class UnknownTheme(ValidationFailed):
 
 
 async def _proposal(
-    session: AsyncSession, proposal_id: uuid.UUID, user: User, action: str
+    session: AsyncSession, proposal_id: uuid.UUID, user: User | None, action: str
 ) -> tuple[Proposal, Consultation]:
     row = (
         await session.execute(
@@ -342,8 +342,9 @@ async def _snapshot(
 
 
 async def draw_sample(
-    session: AsyncSession, *, proposal_id: uuid.UUID, user: User, data: SampleCreate
+    session: AsyncSession, *, proposal_id: uuid.UUID, user: User | None, data: SampleCreate
 ) -> SampleOut:
+    """Draws and stores a sample; `user` None is the operator at the command line."""
     proposal, consultation = await _proposal(session, proposal_id, user, "draw audit samples")
     codeframe = await _codeframe_for(session, proposal, data.codeframe_id)
     population = await _population(session, codeframe.id, data.stratify_by)
@@ -400,7 +401,7 @@ async def draw_sample(
         population_sizes=population_sizes,
         sample_sizes=sample_sizes,
         population_hash=population_hash(population),
-        drawn_by=user.id,
+        drawn_by=user.id if user is not None else None,
     )
     session.add(sample)
     await session.flush()
@@ -436,7 +437,7 @@ async def draw_sample(
             "population_hash": sample.population_hash,
             "sample_sizes": sample_sizes,
         },
-        actor=Actor.for_user(user),
+        actor=Actor.for_user(user) if user is not None else Actor.system("consult audit sample"),
         consultation_id=consultation.id,
     )
     return await _sample_out(session, _Loaded(sample, proposal, consultation, codeframe), user)
@@ -447,14 +448,17 @@ async def draw_sample(
 # --------------------------------------------------------------------------------------
 
 
-async def _progress(session: AsyncSession, sample: AuditSample, user: User) -> SampleProgress:
+async def _progress(
+    session: AsyncSession, sample: AuditSample, user: User | None
+) -> SampleProgress:
+    me = user.id if user is not None else uuid.UUID(int=0)
     row = (
         await session.execute(
             select(
                 func.count(func.distinct(Review.item_id)),
                 func.count(Review.id),
                 func.count(func.distinct(Review.reviewer_id)),
-                func.count(Review.id).filter(Review.reviewer_id == user.id),
+                func.count(Review.id).filter(Review.reviewer_id == me),
             ).where(Review.sample_id == sample.id)
         )
     ).one()
@@ -463,7 +467,7 @@ async def _progress(session: AsyncSession, sample: AuditSample, user: User) -> S
     )
 
 
-async def _sample_out(session: AsyncSession, loaded: _Loaded, user: User) -> SampleOut:
+async def _sample_out(session: AsyncSession, loaded: _Loaded, user: User | None) -> SampleOut:
     s = loaded.sample
     await session.refresh(s)
     return SampleOut(

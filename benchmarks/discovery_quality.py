@@ -6,6 +6,8 @@ Two measures, printed as JSON:
   own vocabulary, shared filler words, noise words); discovery runs with the number of
   themes set to "auto". Purity: share of answers whose candidate's majority topic is their
   own. Recall: share of planted topics that are the majority topic of some candidate.
+- ``demo`` (with ``--demo``): per proposal of the generated demo consultation, against the
+  generator's gold themes (campaign letters left out); same measures.
 - ``argkp`` (with ``--argkp DIR``, e.g. the development split of ArgKP): per motion and
   stance, discovery over the arguments; the expert key points are the reference (an
   argument's key point is the one it is labelled with; arguments with none are left out of
@@ -13,7 +15,7 @@ Two measures, printed as JSON:
   some candidate; best-match F1: per key point, the best F1 of any candidate's members
   against the key point's arguments, averaged.
 
-    uv run python benchmarks/discovery_quality.py [--argkp ../shared/data/dev/argkp]
+    uv run python benchmarks/discovery_quality.py [--demo] [--argkp ../shared/data/dev/argkp]
 """
 
 from __future__ import annotations
@@ -186,14 +188,60 @@ def run_argkp(folder: Path, split: str, seed: int) -> dict[str, object]:
     }
 
 
+def run_demo(seed: int) -> dict[str, object]:
+    """Per proposal of the generated demo consultation: discovery over its open-text answers
+    (campaign letters left out, as the service counts them once), against the generator's
+    gold themes (an answer may have several: purity uses answers with exactly one)."""
+    from analysis.redaction import redact_many
+    from app.demo.content import build_demo
+
+    demo = build_demo(2016)
+    per_proposal = []
+    for number, proposal in enumerate(demo.proposals, start=1):
+        keys = {q.key for q in proposal.questions if q.kind == "open_text"}
+        texts: list[str] = []
+        gold: list[set[str]] = []
+        for response in demo.responses:
+            if response.campaign:
+                continue
+            for key, value in response.answers.items():
+                if key in keys and isinstance(value, str) and value.strip():
+                    texts.append(value)
+                    gold.append(set(response.gold_themes.get(key, ())))
+        if not texts or not proposal.themes:
+            continue
+        redacted = [r.text for r in redact_many(texts, [() for _ in texts])]
+        model = ThemeDiscoverer(random_state=seed).fit(redacted)
+        single = [next(iter(g)) if len(g) == 1 else None for g in gold]
+        scores = purity_recall(list(model.labels_), single)
+        per_proposal.append(
+            {
+                "proposal": number,
+                "answers": len(texts),
+                "gold_themes": len(proposal.themes),
+                **scores,
+                "best_match_f1": best_match_f1(list(model.labels_), gold),
+            }
+        )
+    n = sum(int(p["answers"]) for p in per_proposal)
+    weighted = {
+        key: round(sum(float(p[key]) * int(p["answers"]) for p in per_proposal) / n, 4)
+        for key in ("purity", "recall", "best_match_f1")
+    }
+    return {"answers": n, **weighted, "per_proposal": per_proposal}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-per-topic", type=int, default=60)
     parser.add_argument("--argkp", type=Path, help="ArgKP folder (arguments_/labels_ CSVs)")
     parser.add_argument("--split", default="dev")
+    parser.add_argument("--demo", action="store_true", help="also the demo's gold themes")
     args = parser.parse_args()
     out: dict[str, object] = {"planted": run_planted(args.seed, args.n_per_topic)}
+    if args.demo:
+        out["demo"] = run_demo(args.seed)
     if args.argkp:
         out["argkp"] = run_argkp(args.argkp, args.split, args.seed)
     print(json.dumps(out, indent=2))

@@ -288,11 +288,16 @@ async def iter_rows(
     }
     if kind == "open-data":
         params["salt"] = _salt(target.consultation_id)
+    # A cursor is planned for its first 10% of rows by default (nested loops that repeat
+    # the codes aggregate per answer); an export reads every row.
+    await session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
     result = await session.stream(
         text(_rows_query(kind)).execution_options(yield_per=STREAM_BATCH), params
     )
-    async for row in result.mappings():
-        yield dict(row)
+    keys = list(result.keys())
+    async for batch in result.partitions(STREAM_BATCH):
+        for row in batch:
+            yield dict(zip(keys, row, strict=True))
 
 
 # --------------------------------------------------------------------------------------
@@ -408,14 +413,19 @@ async def stream_text(session: AsyncSession, target: ExportTarget) -> AsyncItera
             yield json.dumps(shape(row), ensure_ascii=False) + "\n"
         return
     yield "\ufeff" + _csv_line(list(columns))  # a BOM: spreadsheets then read UTF-8
-    lines: list[str] = []
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    pending = 0
     async for row in iter_rows(session, target, kind):
-        lines.append(_csv_line(flat_cells(shape(row), columns)))
-        if len(lines) >= 500:
-            yield "".join(lines)
-            lines = []
-    if lines:
-        yield "".join(lines)
+        writer.writerow(["" if c is None else c for c in flat_cells(shape(row), columns)])
+        pending += 1
+        if pending >= 1_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue()
 
 
 async def write_xlsx(session: AsyncSession, target: ExportTarget, out: IO[bytes]) -> int:

@@ -94,6 +94,7 @@ REVIEW_MARGIN = math.log(2.0)
 MAX_UNLABELLED = 20_000
 # ThemeCoder parameters a run may set (others are refused).
 CODER_PARAMETERS = (
+    "read_positions",
     "model",
     "C",
     "pair_C",
@@ -441,6 +442,7 @@ class CodeModel:
     seed_labels: list[list[str]]
     profiles: Any  # theme x term weights (coded examples + description)
     position_classes: list[str] = field(default_factory=list)
+    read_positions: bool = True
 
 
 async def _fit_code(session: AsyncSession, run: AnalysisRun) -> tuple[CodeModel, dict[str, Any]]:
@@ -455,10 +457,11 @@ async def _fit_code(session: AsyncSession, run: AnalysisRun) -> tuple[CodeModel,
     code_of = {t.id: t.code for t in themes}
     coded = await _coded_rows(session, run.proposal_id, codeframe_id)
     coded = _content_order(list(coded), lambda r: r.text)
+    params = dict(run.parameters.get("coder") or {})
     uncoded = (
         await session.execute(
             text(
-                f"SELECT a.id, {_TEXT} AS text {_CODABLE} AND NOT EXISTS ("  # noqa: S608
+                f"SELECT a.id, a.response_id, {_TEXT} AS text {_CODABLE} AND NOT EXISTS ("  # noqa: S608
                 "SELECT 1 FROM codings h WHERE h.answer_id = a.id AND h.codeframe_id = :cf "
                 "AND h.is_current AND h.source = 'human' AND NOT h.needs_review) "
                 "ORDER BY a.id LIMIT :limit"
@@ -476,10 +479,18 @@ async def _fit_code(session: AsyncSession, run: AnalysisRun) -> tuple[CodeModel,
         positions_by_response[r.response_id][0] if r.response_id in positions_by_response else None
         for r in coded
     ]
+    # Where most answers to code have a known stance (the stance question), the coder reads
+    # it at prediction time; otherwise it learns from the stance it predicts from the text,
+    # as it will have to at prediction time.
+    uncoded_known = await known_positions(session, inputs, list({r.response_id for r in uncoded}))
+    read_share = (
+        sum(1 for r in uncoded if r.response_id in uncoded_known) / len(uncoded) if uncoded else 1.0
+    )
+    if "read_positions" not in params:
+        params["read_positions"] = read_share >= 0.5
     descriptions = {t.code: theme_description(t) for t in themes}
     if not texts:
         raise NoCodedAnswers()
-    params = dict(run.parameters.get("coder") or {})
     seed = run.seed
 
     def fit() -> tuple[CodeModel, dict[str, Any]]:
@@ -503,6 +514,8 @@ async def _fit_code(session: AsyncSession, run: AnalysisRun) -> tuple[CodeModel,
                 for r, lab in zip(coded, labels, strict=True)
             ),
             "training_positions": sum(1 for p in positions if p),
+            "read_positions": bool(params.get("read_positions")),
+            "known_position_share": round(read_share, 4),
             "codeframe_version": run.parameters.get("codeframe_version"),
         }
 
@@ -577,6 +590,7 @@ def _code_model(
         seed_labels=labels,
         profiles=profiles.astype(np.float32),
         position_classes=[str(c) for c in _listed(getattr(coder, "position_classes_", None))],
+        read_positions=bool(getattr(coder, "read_positions", True)),
     )
 
 
@@ -633,7 +647,7 @@ def code_decisions(
     import numpy as np
 
     coder = model.coder
-    known = set(model.position_classes)
+    known = set(model.position_classes) if model.read_positions else set()
     usable = [p if p in known else None for p in positions] if known else None
     P = coder.predict_proba(texts, positions=usable) if usable else coder.predict_proba(texts)
     label_sets = coder.decode(P)

@@ -41,6 +41,7 @@ def answer_text(i: int) -> tuple[str, str]:
 
 @dataclass
 class Scene:
+    proposal_id: str
     sample_id: str
     first_item: str
     reviewer: str
@@ -151,7 +152,7 @@ def make_scene(committed: Committed, live_server: LiveServer) -> Scene:
             index = answers.index(first.answer_id)
             await session.commit()
             raw, redacted = answer_text(index)
-            return Scene(str(sample.id), str(first.id), reviewer, raw, redacted)
+            return Scene(str(proposal.id), str(sample.id), str(first.id), reviewer, raw, redacted)
 
     return live_server.call(prepare)
 
@@ -228,3 +229,32 @@ def test_blind_review_comparison_and_dashboard(
     expect(page.locator("#kappa-summary")).to_contain_text("95% confidence interval")
     expect(page.get_by_role("heading", name="Coding error rate")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Weighted to the population")
+
+
+def test_a_reviewer_draws_a_sample_from_the_page(
+    committed: Committed, live_server: LiveServer, new_context: Callable[..., BrowserContext]
+) -> None:
+    scene = make_scene(committed, live_server)
+    path = f"/audit/proposals/{scene.proposal_id}/samples/new"
+    page = sign_in(new_context(), scene.reviewer, path)
+    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+    expect(page.locator("main")).to_contain_text(f"from the {N_ANSWERS} answers coded")
+    # Too large: the form comes back with an error summary and nothing is drawn.
+    page.get_by_role("textbox", name="Number of answers").fill(str(N_ANSWERS + 1))
+    page.get_by_role("button", name="Draw the sample").click()
+    expect(page).to_have_title(re.compile("^Error: "))
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        f"cannot be larger than the {N_ANSWERS} coded answers"
+    )
+    page.get_by_label("Stratified random sample").check()
+    page.get_by_label("Strata (stratified samples only)").select_option("theme")
+    page.get_by_role("textbox", name="Number of answers").fill("6")
+    page.get_by_label("Seed (optional)").fill("77")
+    page.get_by_role("button", name="Draw the sample").click()
+    expect(page.get_by_role("heading", name=re.compile("^Audit sample:"))).to_be_visible()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("The sample was drawn")
+    summary = page.locator(".govuk-summary-list")
+    expect(summary).to_contain_text("stratified by theme")
+    expect(summary).to_contain_text("77")
+    # Item strata (a theme stratum would reveal the current codes) stay hidden until reviewed.
+    expect(page.locator("main")).to_contain_text("hidden until you review it")

@@ -131,6 +131,8 @@ class ThemeCoder(BaseEstimator):
         embedding kernel (out of fold for the seed), beside the TF-IDF ones.
     none_features : add the similarity to the nearest seed answer coded with no
         theme (helps to say "none").
+    description_examples : the kernel ridge scorers also learn from each theme's
+        description as one coded example of the theme.
     max_unlabelled : at most this many uncoded answers (a seeded sample) feed the
         vocabulary and IDF, so fitting on a million-answer question stays cheap.
     coverage : add the share of each theme description's terms found in the answer.
@@ -160,6 +162,7 @@ class ThemeCoder(BaseEstimator):
         embedding_ridge: bool = True,
         none_features: bool = False,
         max_unlabelled: int | None = 20_000,
+        description_examples: bool = True,
         random_state: int | None = 0,
     ) -> None:
         self.model = model
@@ -179,6 +182,7 @@ class ThemeCoder(BaseEstimator):
         self.embedding_ridge = embedding_ridge
         self.none_features = none_features
         self.max_unlabelled = max_unlabelled
+        self.description_examples = description_examples
         self.random_state = random_state
 
     # ----------------------------------------------------------------- fit
@@ -254,6 +258,7 @@ class ThemeCoder(BaseEstimator):
 
         folds = self._folds(Y)
         S_seed = cosine(X, X)
+        self.ridge_X_ = X
         # stage one, out of fold
         ovr_oof = np.full(Y.shape, _LOW_LOGIT, dtype=np.float32)
         if self.model == "ovr":
@@ -262,11 +267,12 @@ class ThemeCoder(BaseEstimator):
                 ovr_oof[te] = self._ovr_scores(X[te], W, b)
             self.coef_, self.intercept_ = self._fit_ovr(X, Y)
         else:
-            # kernel (dual) ridge on the cosine kernel: one solve for all themes
-            for tr, te in folds:
-                A = self._fit_ridge(S_seed[np.ix_(tr, tr)], Y[tr])
-                ovr_oof[te] = (S_seed[np.ix_(te, tr)] + 1.0) @ A
-            self.dual_coef_ = self._fit_ridge(S_seed, Y)
+            # kernel (dual) ridge on the cosine kernel: one solve for all themes;
+            # with description_examples each theme description is one more
+            # training example of its theme (always on the training side of a fold)
+            self.ridge_X_ = self._ridge_basis(X, D)
+            K = S_seed if self.ridge_X_ is X else cosine(self.ridge_X_, self.ridge_X_)
+            ovr_oof, self.dual_coef_ = self._oof_ridge(K, Y, folds)
         lin_oof = None
         if self.model == "pairwise" and self.linear:
             # per-theme logistic regressions on the TF-IDF terms, out of fold
@@ -278,12 +284,11 @@ class ThemeCoder(BaseEstimator):
         eridge_oof = None
         self.edual_coef_: np.ndarray | None = None
         if self.model == "pairwise" and self.seed_E_ is not None and self.embedding_ridge:
-            Se_seed = self.seed_E_ @ self.seed_E_.T
-            eridge_oof = np.full(Y.shape, _LOW_LOGIT, dtype=np.float32)
-            for tr, te in folds:
-                A = self._fit_ridge(Se_seed[np.ix_(tr, tr)], Y[tr])
-                eridge_oof[te] = (Se_seed[np.ix_(te, tr)] + 1.0) @ A
-            self.edual_coef_ = self._fit_ridge(Se_seed, Y)
+            assert self.desc_E_ is not None
+            self.ridge_E_ = self._ridge_basis(self.seed_E_, self.desc_E_)
+            eridge_oof, self.edual_coef_ = self._oof_ridge(
+                self.ridge_E_ @ self.ridge_E_.T, Y, folds
+            )
         stance_oof = self._fit_side(X, Y, positions, folds)
         if stance_oof is not None and positions is not None and self.read_positions:
             # where the seed's stance question is answered, the pair model sees the
@@ -352,7 +357,8 @@ class ThemeCoder(BaseEstimator):
             else:
                 S = cosine(X, self.seed_X_)
                 assert self.dual_coef_ is not None
-                ovr = ((S + 1.0) @ self.dual_coef_).astype(np.float32)
+                Sr = S if self.ridge_X_ is self.seed_X_ else cosine(X, self.ridge_X_)
+                ovr = ((Sr + 1.0) @ self.dual_coef_).astype(np.float32)
                 E = self._embed_or_none(chunk)
                 stance = self._stance_proba(X, E)
                 if stance is not None and positions is not None:
@@ -362,7 +368,7 @@ class ThemeCoder(BaseEstimator):
                     lin = self._ovr_scores(X, self.coef_, self.intercept_)
                 eridge = None
                 if E is not None and self.edual_coef_ is not None and self.seed_E_ is not None:
-                    eridge = ((E @ self.seed_E_.T + 1.0) @ self.edual_coef_).astype(np.float32)
+                    eridge = ((E @ self.ridge_E_.T + 1.0) @ self.edual_coef_).astype(np.float32)
                 F = self._pair_features(
                     X, S, E, ovr, loo=False, stance=stance, lin=lin, eridge=eridge
                 )
@@ -622,6 +628,36 @@ class ThemeCoder(BaseEstimator):
         ps = [m.predict_proba(X if k == 0 else E) for k, m in enumerate(models)]
         return np.asarray(np.mean(ps, axis=0))
 
+    def _description_rows(self) -> np.ndarray:
+        if not (self.description_examples and self.use_descriptions):
+            return np.zeros(0, dtype=int)
+        return np.flatnonzero(self.has_description_)
+
+    def _ridge_basis(self, seed: Any, desc: Any) -> Any:
+        """Seed rows, then (description_examples) the described themes' descriptions."""
+        rows = self._description_rows()
+        if not len(rows):
+            return seed
+        if sp.issparse(seed):
+            return sp.vstack([seed, desc[rows]], format="csr")
+        return np.vstack([seed, desc[rows]])
+
+    def _oof_ridge(
+        self, K: np.ndarray, Y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Out-of-fold ridge scores of the seed, and the coefficients on all rows of K
+        (seed rows first, then description rows with one-hot targets)."""
+        m = len(Y)
+        rows = self._description_rows()
+        Yr = np.vstack([Y, np.eye(Y.shape[1], dtype=bool)[rows]]) if len(rows) else Y
+        extra = np.arange(m, m + len(rows))
+        oof = np.full(Y.shape, _LOW_LOGIT, dtype=np.float32)
+        for tr, te in folds:
+            trr = np.concatenate([tr, extra])
+            A = self._fit_ridge(K[np.ix_(trr, trr)], Yr[trr])
+            oof[te] = (K[np.ix_(te, trr)] + 1.0) @ A
+        return oof, self._fit_ridge(K, Yr)
+
     def _fit_ridge(self, S: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """Dual ridge coefficients for +1/-1 targets on the kernel S + 1 (bias)."""
         K = S.astype(np.float64) + 1.0
@@ -634,7 +670,7 @@ class ThemeCoder(BaseEstimator):
         if self.coef_ is not None:
             return np.asarray(self.coef_[:, j]).ravel()
         assert self.dual_coef_ is not None
-        return np.asarray(self.seed_X_.T @ self.dual_coef_[:, j]).ravel()
+        return np.asarray(self.ridge_X_.T @ self.dual_coef_[:, j]).ravel()
 
     def _pair_features(
         self,

@@ -304,7 +304,8 @@ def test_embedding_ridge_feature(data) -> None:  # type: ignore[no-untyped-def]
     without = ThemeCoder(embedding="wordllama", embedding_ridge=False).fit(
         texts, labels, theme_descriptions=THEMES, positions=stances
     )
-    assert with_ridge.edual_coef_ is not None and with_ridge.edual_coef_.shape == (len(texts), 3)
+    assert with_ridge.edual_coef_ is not None
+    assert with_ridge.edual_coef_.shape == (len(texts) + len(THEMES), 3)  # + descriptions
     assert without.edual_coef_ is None
     # one more stage-one score in the pair features (the score and its two "relative" columns)
     n_with = with_ridge.pair_model_.coef_.shape[0]
@@ -333,3 +334,23 @@ def test_uncoded_answers_for_the_vocabulary_are_capped(data) -> None:  # type: i
         texts, labels, unlabelled_texts=uncoded
     )
     assert len(seen(full)) == 50
+
+
+def test_descriptions_are_ridge_examples(data) -> None:  # type: ignore[no-untyped-def]
+    (texts, labels, _), _ = data
+    est = ThemeCoder(embedding=None).fit(texts, labels, theme_descriptions=THEMES)
+    # one extra row per described theme, after the seed rows
+    assert est.ridge_X_.shape[0] == len(texts) + len(THEMES)
+    assert est.dual_coef_.shape == (len(texts) + len(THEMES), len(THEMES))
+    plain = ThemeCoder(embedding=None, description_examples=False).fit(
+        texts, labels, theme_descriptions=THEMES
+    )
+    assert plain.ridge_X_.shape[0] == len(texts)
+    # a theme known only from its description still gets a ridge score from it
+    zero = ThemeCoder(embedding=None).fit(
+        texts[:40], [[lab for lab in s if lab != "PRIV"] for s in labels[:40]], THEMES
+    )
+    j = list(zero.classes_).index("PRIV")
+    assert np.abs(zero.dual_coef_[:, j]).sum() > 0
+    P = zero.predict_proba(["sharing my personal data without consent is surveillance"])
+    assert P[0].argmax() == j

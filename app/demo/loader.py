@@ -13,8 +13,8 @@ from app.consultations import service as consultations
 from app.consultations.models import Consultation
 from app.consultations.schemas import ConsultationCreate, ProposalIn, QuestionIn
 from app.demo.analysis import analyse_demo
-from app.demo.campaigns import load_demo_campaigns
 from app.demo.audit import load_demo_audit
+from app.demo.campaigns import load_demo_campaigns
 from app.demo.challenges import load_demo_challenges
 from app.demo.content import DemoConsultation, build_demo
 from app.enums import ConsultationStatus, Role

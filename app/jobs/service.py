@@ -586,6 +586,6 @@ def _json(value: Any) -> str:
 
 
 # Kinds defined by other domains register their handlers and planners on import.
-import app.coding.runs  # noqa: E402, F401
-import app.campaigns.runs  # noqa: E402, F401
+import app.campaigns.runs  # noqa: E402
+import app.coding.runs  # noqa: E402
 import app.discovery.runs  # noqa: E402, F401

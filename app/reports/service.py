@@ -22,7 +22,6 @@ Counts are never presented as votes: the report says so beside the first table.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -441,18 +440,27 @@ async def _stance_lines(
 
 QUOTES_SQL = text(
     """
-    SELECT t.code, a.id AS answer_id, a.redacted_text, rs.kind, rs.publication_consent,
-           rs.organisation_name, rs.region, coalesce(c.confidence, 1.0) AS confidence
-    FROM codings c
-    JOIN themes t ON t.id = c.theme_id
-    JOIN answers a ON a.id = c.answer_id
-    JOIN responses r ON r.id = a.response_id
-    JOIN respondents rs ON rs.id = r.respondent_id
-    WHERE c.codeframe_id = :codeframe_id AND c.is_current AND c.present
-      AND r.status = 'received' AND r.campaign_id IS NULL
-      AND rs.publication_consent IN ('publish', 'publish_anonymously')
-      AND a.redacted_text IS NOT NULL
-      AND char_length(a.redacted_text) BETWEEN :min_chars AND :max_chars
+    SELECT code, answer_id, redacted_text, kind, publication_consent, organisation_name, region
+    FROM (
+        SELECT t.code, a.id AS answer_id, a.redacted_text, rs.kind, rs.publication_consent,
+               rs.organisation_name, rs.region,
+               row_number() OVER (
+                   PARTITION BY t.id
+                   ORDER BY coalesce(c.confidence, 1.0) DESC, md5(a.id::text)
+               ) AS rank
+        FROM codings c
+        JOIN themes t ON t.id = c.theme_id
+        JOIN answers a ON a.id = c.answer_id
+        JOIN responses r ON r.id = a.response_id
+        JOIN respondents rs ON rs.id = r.respondent_id
+        WHERE c.codeframe_id = :codeframe_id AND c.is_current AND c.present
+          AND r.status = 'received' AND r.campaign_id IS NULL
+          AND rs.publication_consent IN ('publish', 'publish_anonymously')
+          AND a.redacted_text IS NOT NULL
+          AND char_length(a.redacted_text) BETWEEN :min_chars AND :max_chars
+    ) ranked
+    WHERE rank <= :per_theme
+    ORDER BY code, rank
     """
 )
 
@@ -468,24 +476,25 @@ def _attribution(row: Any) -> str:
 
 
 async def _quotes(session: AsyncSession, section: ProposalSection, codeframe_id: uuid.UUID) -> None:
-    """Per theme, the most confidently coded consenting answers (ties broken by a hash of
-    the answer id, so the choice is stable and not by submission order)."""
+    """Per theme, the most confidently coded consenting answers (a person's coding counts as
+    1.0; ties broken by a hash of the answer id, so the choice is stable and not by
+    submission order). An answer is quoted once; a few spares per theme cover that."""
     labels = {t.code: t.label for t in section.themes}
-    candidates: dict[str, list[tuple[float, str, Any]]] = defaultdict(list)
+    candidates: dict[str, list[Any]] = defaultdict(list)
     for row in await session.execute(
         QUOTES_SQL,
         {
             "codeframe_id": codeframe_id,
             "min_chars": QUOTE_MIN_CHARS,
             "max_chars": QUOTE_MAX_CHARS,
+            "per_theme": QUOTES_PER_THEME * 4,
         },
     ):
-        tie = hashlib.sha256(str(row.answer_id).encode()).hexdigest()
-        candidates[row.code].append((-float(row.confidence), tie, row))
+        candidates[row.code].append(row)
     used: set[uuid.UUID] = set()
     for code in labels:
         chosen: list[Quote] = []
-        for _, _, row in sorted(candidates.get(code, []), key=lambda c: (c[0], c[1])):
+        for row in candidates.get(code, []):
             if row.answer_id in used:
                 continue
             used.add(row.answer_id)

@@ -386,3 +386,12 @@ async def test_method_shows_audit_agreement_and_challenge_outcomes(
     assert reviewers[0].name not in flat or reviewers[0].name == "reviewer"
     for r in reviewers:
         assert r.email not in flat
+
+
+async def test_published_consultation_page_links_to_the_report(world: World) -> None:
+    before = await world.client.get(f"/c/{SLUG}")
+    assert f"/c/{SLUG}/report" not in before.text
+    await world.publish_consultation()
+    page = await world.client.get(f"/c/{SLUG}")
+    assert f'href="/c/{SLUG}/report"' in page.text
+    assert f'href="/api/v1/consultations/{SLUG}/exports/open-data"' in page.text

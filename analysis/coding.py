@@ -116,16 +116,17 @@ class ThemeCoder(BaseEstimator):
     decision : "thresholds" (per-theme thresholds + top-1 fallback, tuned by CV)
         or "expected_f1" (choose the label set maximising expected sample F1).
     shrinkage : pseudo-count pulling a theme's threshold towards the global one.
-    embedding : "auto" (default: the optional ``wordllama`` static embeddings when
-        the package is installed, loaded offline from its own folder; TF-IDF only
-        otherwise), "wordllama" (required) or None (TF-IDF only). The backend used
+    embedding : "auto" (default: ``wordllama`` static embeddings when the package
+        is installed, loaded offline from its own folder; TF-IDF only otherwise),
+        "wordllama", "minilm" (all-MiniLM-L6-v2 from the optional extra
+        ``embeddings``: better on NHS-like short comments, about 100 answers/s per
+        core, see ``analysis.embeddings``) or None (TF-IDF only). The backend used
         is in ``embedding_``.
     cv : folds for the out-of-fold features and threshold tuning.
     char_weight : weight of the char n-gram block in the TF-IDF cosine. None
-        (default): 0.5 without embeddings, 0 with them (the char block costs
-        about 3x in predict speed for +0.01 to 0.02 sample F1 without embeddings,
-        less with them); set 0.5 with embeddings for the slower "quality" setting.
-        The value used is in ``char_weight_``.
+        (default): 0 with wordllama (the char block costs about 3x in predict
+        speed for +0.005 to 0.015 sample F1), 0.5 otherwise (TF-IDF only, or with
+        MiniLM, which is slow anyway). The value used is in ``char_weight_``.
     linear : add out-of-fold per-theme logistic regression scores (pairwise model).
     embedding_ridge : with embeddings, add per-theme kernel ridge scores on the
         embedding kernel (out of fold for the seed), beside the TF-IDF ones.
@@ -233,7 +234,7 @@ class ThemeCoder(BaseEstimator):
         self.char_weight_ = (
             float(self.char_weight)
             if self.char_weight is not None
-            else (0.0 if self.embedding_ else 0.5)
+            else (0.0 if self.embedding_ == "wordllama" else 0.5)
         )
         self.featurizer_ = TextFeaturizer(char_weight=self.char_weight_)
         X = self.featurizer_.fit_transform(corpus)[: len(texts)]

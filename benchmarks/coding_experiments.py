@@ -182,7 +182,6 @@ VARIANTS: dict[str, Callable[..., Any]] = {
     "pairwise_none_features": _coder(none_features=True),
     "pairwise_no_embedding_ridge": _coder(embedding_ridge=False),
     "pairwise_minilm": _coder(embedding="minilm"),
-    "pairwise_minilm_char": _coder(embedding="minilm", char_weight=0.5),
     "pairwise_minilm_text_stance": _coder(embedding="minilm", read=False),
 }
 

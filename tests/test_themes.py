@@ -382,7 +382,10 @@ async def test_theme_answers_pages_redacted_quotes_with_evidence(
         codeframe_id=uuid.UUID(v1["id"]),
         run_id=uuid.uuid4(),
         codings=[
-            ModelCoding(a, theme["P1-01"], True, 0.83, {"terms": ["privacy"]}) for a in privacy[2:]
+            ModelCoding(
+                a, theme["P1-01"], True, 0.83, {"terms": [["privacy", 0.41]], "examples": []}
+            )
+            for a in privacy[2:]
         ],
     )
     url = f"/api/v1/proposals/{world.proposal_id}/themes/P1-01/answers"
@@ -408,7 +411,7 @@ async def test_theme_answers_pages_redacted_quotes_with_evidence(
     assert "jo@example.org" not in texts and "[EMAIL" in texts.upper()
     model = [i for i in everything["items"] if i["coding"]["source"] == "model"]
     assert model and all(i["coding"]["confidence"] == 0.83 for i in model)
-    assert model[0]["coding"]["evidence"] == {"terms": ["privacy"]}
+    assert model[0]["coding"]["evidence"] == {"terms": [["privacy", 0.41]], "examples": []}
     assert all("P1-01" in i["codes"] for i in everything["items"])
     # Filters and text search apply to the quotes.
     wales = (await world.client.get(url, params={"region": "Wales"}, headers=world.headers)).json()

@@ -111,7 +111,7 @@ def test_overview_chart_table_filters_and_answer_browser(
                 codeframe_id=published.id,
                 run_id=uuid.uuid4(),
                 codings=[
-                    ModelCoding(a, theme_ids[t], True, 0.75, {"terms": [WORDS[i % 5]]})
+                    ModelCoding(a, theme_ids[t], True, 0.75, {"terms": [[WORDS[i % 5], 0.5]]})
                     for i, a in enumerate(answers)
                     for t in themes_of(i)
                 ],
@@ -209,3 +209,4 @@ def test_overview_chart_table_filters_and_answer_browser(
     for i in range(len(found)):
         expect(items.nth(i)).to_contain_text("dolphins")
         expect(items.nth(i)).to_contain_text(f"{cost} by the model, confidence 0.75")
+        expect(items.nth(i)).to_contain_text("Evidence: dolphins.")

@@ -395,3 +395,29 @@ async def test_published_consultation_page_links_to_the_report(world: World) -> 
     page = await world.client.get(f"/c/{SLUG}")
     assert f'href="/c/{SLUG}/report"' in page.text
     assert f'href="/api/v1/consultations/{SLUG}/exports/open-data"' in page.text
+
+
+async def test_user_text_is_escaped_in_tables_charts_and_quotes(
+    world: World, session: AsyncSession
+) -> None:
+    from sqlalchemy import text as sql
+
+    xss = "<script>alert(1)</script>"
+    await session.execute(
+        sql("UPDATE campaigns SET label = :label WHERE label = :old"),
+        {"label": f"Campaign {xss}", "old": world.campaign_label},
+    )
+    await session.execute(
+        sql("UPDATE answers SET redacted_text = :t WHERE id = :id"),
+        {
+            "t": f"We support sharing {xss} with strong safeguards and oversight.",
+            "id": world.answer_ids[1],
+        },
+    )
+    await session.commit()
+    await world.publish_consultation()
+    page = (await world.client.get(REPORT)).text
+    assert xss not in page
+    # Table header, chart legend and the chart's text alternative.
+    assert page.count("Campaign &lt;script&gt;alert(1)&lt;/script&gt;") >= 3
+    assert "We support sharing &lt;script&gt;" in page  # quote

@@ -516,6 +516,20 @@ def analyse_dedupe(
     _analyse(consultation, "dedupe", None)
 
 
+@analyse_app.command("discover")
+def analyse_discover(
+    consultation: Annotated[str, typer.Argument(help="Slug of the consultation.")],
+    proposal: Annotated[str, typer.Option(help="The proposal: its number (1, 2, ...) or id.")],
+    seed: Annotated[int, typer.Option(min=0, help="Random seed of the topic model.")] = 0,
+    themes: Annotated[str, typer.Option(help="Number of candidate themes, or 'auto'.")] = "auto",
+) -> None:
+    """Suggest candidate themes for the proposal's answers (top terms, draft label); accept
+    them on the codeframe page or with POST .../codeframes/from-suggestions."""
+    from app.discovery.cli import analyse_discover as run
+
+    run(consultation, proposal, seed=seed, n_themes=themes)
+
+
 def _proposal_run(
     kind: str, consultation: str, proposal: str, seed: int, parameter: list[str], chunk: int | None
 ) -> None:

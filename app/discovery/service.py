@@ -103,6 +103,17 @@ async def latest_run(session: AsyncSession, proposal_id: uuid.UUID) -> AnalysisR
     )
 
 
+async def stored_suggestions(session: AsyncSession, *, run_id: uuid.UUID) -> list[ThemeSuggestion]:
+    """A run's candidates in order (no access check: the CLI)."""
+    return list(
+        await session.scalars(
+            select(ThemeSuggestion)
+            .where(ThemeSuggestion.run_id == run_id)
+            .order_by(ThemeSuggestion.position)
+        )
+    )
+
+
 async def suggestions(
     session: AsyncSession, *, proposal_id: uuid.UUID, user: User
 ) -> SuggestionsOut:

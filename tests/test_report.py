@@ -153,6 +153,8 @@ async def test_every_table_of_figures_has_a_chart_with_a_text_alternative(world:
     assert "Proposal 1: stance of responses" in titles
     assert "Proposal 2: stance of responses" in titles
     assert "Responses by channel and type of respondent" in titles
+    assert "Responses excluded, by reason" in titles
+    assert "Responses in each campaign" in titles
     theme_chart = next(s for s in doc.svgs if s["title"].startswith("Proposal 1: share"))
     # The text alternative states the figures.
     assert "P1-03 Privacy concerns" in theme_chart["desc"]
@@ -233,6 +235,8 @@ async def test_method_section_from_the_data(world: World, session: AsyncSession)
     assert "(codeframe v1)" in runs["rows"][1][0]
     per_theme = doc.table("Cross-validated per-theme quality")
     assert per_theme["rows"][1] == ["P1-01", "0.90", "0.80", "0.85", "12"]
+    metrics_chart = next(s for s in doc.svgs if s["title"].startswith("Cross-validated"))
+    assert "P1-01: Precision: 0.90, Recall: 0.80, F1: 0.85" in metrics_chart["desc"]
     assert "No audit sample has been drawn yet" in page
     assert "No challenge has been raised" in page
 
@@ -370,6 +374,9 @@ async def test_method_shows_audit_agreement_and_challenge_outcomes(
     )
     assert "Among reviewers: percent agreement" in flat
     assert "Estimated coding error rate" in flat
+    assert "Accepted: 1" in next(
+        s["desc"] for s in parse(page).svgs if s["title"] == "Challenges by status"
+    )
     counts = parse(page).table("Challenges raised by reviewers, by status")
     assert counts["rows"] == [
         ["Open", "Accepted", "Rejected", "Withdrawn", "Total"],

@@ -172,6 +172,7 @@ class RunLine:
     codeframe_version: int | None
     summary: list[tuple[str, str]]
     per_theme: list[dict[str, Any]]
+    chart: Markup | None = None
 
 
 @dataclass
@@ -210,6 +211,9 @@ class Method:
     challenge_counts: dict[str, int]
     challenges: list[ChallengeLine]
     gaps: list[str]
+    exclusion_chart: Markup | None = None
+    campaign_chart: Markup | None = None
+    challenge_chart: Markup | None = None
 
 
 @dataclass
@@ -692,9 +696,42 @@ async def _runs(
                 codeframe_version=version,
                 summary=summary,
                 per_theme=per_theme,
+                chart=_metrics_chart(run.kind, per_theme),
             )
         )
     return out
+
+
+def _metrics_chart(kind: str, per_theme: list[dict[str, Any]]) -> Markup | None:
+    rows = [t for t in per_theme if isinstance(t.get("f1"), int | float)]
+    if not rows:
+        return None
+    series = [
+        Series(
+            name,
+            [float(t.get(key) or 0.0) for t in rows],
+            [f"{float(t.get(key) or 0.0):.2f}" for t in rows],
+        )
+        for key, name in (("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"))
+        if all(isinstance(t.get(key), int | float) for t in rows)
+    ]
+    return bar_chart(
+        title=f"Cross-validated precision, recall and F1 per theme ({kind} run)",
+        description="Bars run from 0 to 1.",
+        categories=[str(t["code"]) for t in rows],
+        series=series,
+        scale_max=1.0,
+    )
+
+
+def _count_chart(title: str, items: list[tuple[str, int]], series: str) -> Markup | None:
+    if not items or not any(n for _, n in items):
+        return None
+    return bar_chart(
+        title=title,
+        categories=[label for label, _ in items],
+        series=[Series(series, [float(n) for _, n in items], [f"{n:,}" for _, n in items])],
+    )
 
 
 def _estimate(value: Any) -> str:
@@ -899,18 +936,32 @@ async def build_report(
             ],
         )
     challenge_counts, challenges = await _challenges(session, consultation.slug, reader, gaps)
+    exclusions = await _exclusions(session, consultation.id)
+    campaigns = await _campaigns(session, consultation.id)
     method = Method(
         channels=channels,
         channel_chart=channel_chart,
         statuses=statuses,
-        exclusions=await _exclusions(session, consultation.id),
-        campaigns=await _campaigns(session, consultation.id),
+        exclusions=exclusions,
+        campaigns=campaigns,
         codeframes=await _codeframes(session, proposals),
         runs=await _runs(session, consultation.id, proposals),
         samples=await _samples(session, proposals, reader, gaps),
         challenge_counts=challenge_counts,
         challenges=challenges,
         gaps=gaps,
+        exclusion_chart=_count_chart("Responses excluded, by reason", exclusions, "Responses"),
+        campaign_chart=_count_chart(
+            "Responses in each campaign", [(c.label, c.members) for c in campaigns], "Responses"
+        ),
+        challenge_chart=_count_chart(
+            "Challenges by status",
+            [
+                (status.capitalize(), challenge_counts.get(status, 0))
+                for status in ("open", "accepted", "rejected", "withdrawn")
+            ],
+            "Challenges",
+        ),
     )
     return Report(
         slug=consultation.slug,

@@ -15,6 +15,7 @@ jobs. The same code paths as `consult serve`: nothing is mocked.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import tempfile
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+QUIET_LOGGERS = ("httpx", "procrastinate", "pgserver", "app", "alembic")
 
 
 @dataclass
@@ -36,10 +39,14 @@ class Sandbox:
     _temporary: bool = field(default=False, repr=False)
 
     @classmethod
-    async def start(cls, data_dir: Path | str | None = None) -> Sandbox:
+    async def start(cls, data_dir: Path | str | None = None, *, quiet: bool = True) -> Sandbox:
         """Starts the embedded PostgreSQL in `data_dir` (default: a new temporary folder),
-        upgrades it to the latest migration and builds the API app on it."""
+        upgrades it to the latest migration and builds the API app on it. `quiet`: only
+        warnings from the HTTP client, the job queue and the database server."""
         folder, embedded, url = await asyncio.to_thread(_boot, data_dir)
+        if quiet:
+            for name in QUIET_LOGGERS:
+                logging.getLogger(name).setLevel(logging.WARNING)
         from app.db import make_engine, make_sessionmaker
         from app.main import create_app
 

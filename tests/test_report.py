@@ -373,6 +373,14 @@ async def test_method_shows_audit_agreement_and_challenge_outcomes(
         flat,
     )
     assert "Among reviewers: percent agreement" in flat
+    interval = next(
+        s
+        for s in parse(page).svgs
+        if s["title"] == "Agreement and error estimates with their intervals"
+    )
+    assert re.search(
+        r"Among reviewers: Krippendorff's alpha: -?\d\.\d{3} \(95% CI", interval["desc"]
+    )
     assert "Estimated coding error rate" in flat
     assert "Accepted: 1" in next(
         s["desc"] for s in parse(page).svgs if s["title"] == "Challenges by status"

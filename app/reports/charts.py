@@ -117,3 +117,73 @@ def bar_chart(
     )
     out.append("</svg>")
     return Markup("".join(out))
+
+
+def interval_chart(
+    *,
+    title: str,
+    categories: list[str],
+    estimates: list[tuple[float, float | None, float | None]],
+    labels: list[str],
+    description: str = "",
+    label_chars: int = 52,
+) -> Markup:
+    """Point estimates with their intervals (a dot on a line from low to high), on a scale
+    from min(0, lowest low) to 1, with a marked zero when the scale goes below it."""
+    prefix = f"chart{next(_ids)}"
+    label_w, plot_w, value_w = 340, 280, 230
+    row_h, top = 24, 26
+    height = top + len(categories) * row_h + 8
+    width = label_w + plot_w + value_w
+    lowest = min([0.0, *[low for _, low, _ in estimates if low is not None]])
+    lowest = max(-1.0, lowest)
+
+    def x(v: float) -> float:
+        v = min(1.0, max(lowest, v))
+        return label_w + (v - lowest) / (1.0 - lowest) * plot_w
+
+    desc = (description + " " if description else "") + "; ".join(
+        f"{c}: {label}" for c, label in zip(categories, labels, strict=True)
+    )
+    out = [
+        f'<svg class="consult-chart" viewBox="0 0 {width} {height}" width="100%" '
+        f'role="img" aria-labelledby="{prefix}-title {prefix}-desc" '
+        'xmlns="http://www.w3.org/2000/svg" font-family="Arial, Helvetica, sans-serif" '
+        'font-size="12">',
+        f'<title id="{prefix}-title">{escape(title)}</title>',
+        f'<desc id="{prefix}-desc">{escape(desc)}.</desc>',
+    ]
+    ticks = sorted({lowest, 0.0, 0.5, 1.0})
+    for tick in ticks:
+        dash = ' stroke-dasharray="3 3"' if tick else ""
+        out.append(
+            f'<line x1="{x(tick):.1f}" y1="{top - 6}" x2="{x(tick):.1f}" y2="{height - 6}" '
+            f'stroke="#b1b4b6" stroke-width="1"{dash}/>'
+            f'<text x="{x(tick):.1f}" y="{top - 10}" text-anchor="middle" fill="#0b0c0c">'
+            f"{tick:g}</text>"
+        )
+    for i, (category, (value, low, high), label) in enumerate(
+        zip(categories, estimates, labels, strict=True)
+    ):
+        y = top + i * row_h + row_h / 2
+        out.append(
+            f'<text x="{label_w - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#0b0c0c">'
+            f"{escape(_clip(category, label_chars))}</text>"
+        )
+        if low is not None and high is not None:
+            out.append(
+                f'<line x1="{x(low):.1f}" y1="{y:.1f}" x2="{x(high):.1f}" y2="{y:.1f}" '
+                'stroke="#0b0c0c" stroke-width="2"/>'
+                f'<line x1="{x(low):.1f}" y1="{y - 5:.1f}" x2="{x(low):.1f}" y2="{y + 5:.1f}" '
+                'stroke="#0b0c0c" stroke-width="2"/>'
+                f'<line x1="{x(high):.1f}" y1="{y - 5:.1f}" x2="{x(high):.1f}" '
+                f'y2="{y + 5:.1f}" stroke="#0b0c0c" stroke-width="2"/>'
+            )
+        out.append(
+            f'<circle class="consult-chart__point" cx="{x(value):.1f}" cy="{y:.1f}" r="5" '
+            'fill="#ffffff" stroke="#0b0c0c" stroke-width="2"/>'
+            f'<text x="{label_w + plot_w + 10}" y="{y + 4:.1f}" fill="#0b0c0c">'
+            f"{escape(label)}</text>"
+        )
+    out.append("</svg>")
+    return Markup("".join(out))

@@ -38,7 +38,7 @@ from app.consultations.service import get_consultation, require_access
 from app.enums import CodeframeStatus, ConsultationStatus, PublicationConsent, RespondentKind, Role
 from app.errors import ConsultError, NotFound
 from app.jobs.models import AnalysisRun
-from app.reports.charts import Series, bar_chart
+from app.reports.charts import Series, bar_chart, interval_chart
 from app.users.models import User
 
 STANCES = ("support", "oppose", "mixed", "neutral", "unclear")
@@ -186,6 +186,7 @@ class SampleLine:
     detail: list[tuple[str, str]]
     agreement: list[tuple[str, str]]
     notes: list[str]
+    chart: Markup | None = None
 
 
 @dataclass
@@ -745,12 +746,23 @@ def _estimate(value: Any) -> str:
     return text_
 
 
-def _agreement_lines(agreement: Any) -> tuple[list[tuple[str, str]], list[str]]:
+def _agreement_lines(
+    agreement: Any,
+) -> tuple[list[tuple[str, str]], list[str], Markup | None]:
+    """The sample's agreement figures as text (with intervals), its notes, and a chart of
+    the estimates with their intervals."""
     lines: list[tuple[str, str]] = [
         ("Items reviewed", f"{agreement.reviewed_items} of {agreement.items}"),
         ("Reviews", str(agreement.reviews)),
         ("Reviewers", str(len(agreement.reviewers))),
     ]
+    points: list[tuple[str, dict[str, Any]]] = []
+
+    def add(name: str, estimate: Any) -> None:
+        lines.append((name, _estimate(estimate)))
+        if isinstance(estimate, dict) and isinstance(estimate.get("value"), int | float):
+            points.append((name, estimate))
+
     for title, report in (
         ("Reviewers vs current codes", agreement.reviewers_and_current),
         ("Among reviewers", agreement.among_reviewers),
@@ -758,31 +770,32 @@ def _agreement_lines(agreement: Any) -> tuple[list[tuple[str, str]], list[str]]:
         overall = (report or {}).get("overall") if report else None
         if not overall:
             continue
-        lines.append((f"{title}: percent agreement", _estimate(overall.get("percent_agreement"))))
+        add(f"{title}: percent agreement", overall.get("percent_agreement"))
         if overall.get("cohen_kappa"):
-            lines.append((f"{title}: Cohen's kappa", _estimate(overall.get("cohen_kappa"))))
-        lines.append((f"{title}: Fleiss' kappa", _estimate(overall.get("fleiss_kappa"))))
-        lines.append(
-            (f"{title}: Krippendorff's alpha", _estimate(overall.get("krippendorff_alpha")))
-        )
+            add(f"{title}: Cohen's kappa", overall.get("cohen_kappa"))
+        add(f"{title}: Fleiss' kappa", overall.get("fleiss_kappa"))
+        add(f"{title}: Krippendorff's alpha", overall.get("krippendorff_alpha"))
     prf = agreement.current_vs_reviewers
     if prf:
         for avg in ("micro", "samples"):
             f1 = (prf.get(avg) or {}).get("f1")
             if f1:
                 name = "sample-averaged" if avg == "samples" else avg
-                lines.append((f"Current codes vs reviews: {name} F1", _estimate(f1)))
+                add(f"Current codes vs reviews: {name} F1", f1)
     error = agreement.error_rate or {}
-    rate = error.get("overall") or error.get("rate") or error.get("estimate")
-    if isinstance(rate, dict):
-        value = rate.get("value", rate.get("rate"))
-        low, high = rate.get("low"), rate.get("high")
-        if value is not None:
-            shown = f"{value:.3f}"
-            if low is not None and high is not None:
-                shown += f" (95% CI {low:.3f} to {high:.3f})"
-            lines.append(("Estimated coding error rate", shown))
-    return lines, list(agreement.notes or [])
+    rate = error.get("overall")
+    if isinstance(rate, dict) and rate.get("value") is not None:
+        add("Estimated coding error rate", rate)
+    chart = None
+    if points:
+        chart = interval_chart(
+            title="Agreement and error estimates with their intervals",
+            description="Dots are estimates, lines their intervals, on a scale up to 1.",
+            categories=[name for name, _ in points],
+            estimates=[(float(e["value"]), e.get("low"), e.get("high")) for _, e in points],
+            labels=[_estimate(e) for _, e in points],
+        )
+    return lines, list(agreement.notes or []), chart
 
 
 async def _samples(
@@ -822,11 +835,12 @@ async def _samples(
                 )
             agreement_lines: list[tuple[str, str]] = []
             notes: list[str] = []
+            chart = None
             try:
                 agreement = await samples_service.agreement(
                     session, sample_id=sample.id, user=reader
                 )
-                agreement_lines, notes = _agreement_lines(agreement)
+                agreement_lines, notes, chart = _agreement_lines(agreement)
             except ConsultError as exc:
                 notes.append(f"Agreement not available: {exc.message}")
             out.append(
@@ -840,6 +854,7 @@ async def _samples(
                     detail=detail,
                     agreement=agreement_lines,
                     notes=notes,
+                    chart=chart,
                 )
             )
     return out

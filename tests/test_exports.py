@@ -640,3 +640,24 @@ async def test_cli_export_and_report_write_files(database_url: str, tmp_path: An
         async with engine.begin() as conn:
             await conn.execute(text("DELETE FROM consultations WHERE slug = :slug"), {"slug": slug})
         await engine.dispose()
+
+
+async def test_withdrawn_responses_keep_their_rows_without_text(
+    world: World, session: AsyncSession
+) -> None:
+    await session.execute(
+        text("UPDATE responses SET status = 'withdrawn', status_changed_at = now() WHERE id = :id"),
+        {"id": world.response_ids[1]},
+    )
+    await session.commit()
+    body = (await world.client.get(url("jsonl"), headers=bearer(world.analyst))).text
+    records = [json.loads(line) for line in body.splitlines()]
+    mine = [r for r in records if r["response_id"] == str(world.response_ids[1])]
+    assert mine and all(r["status"] == "withdrawn" for r in mine)
+    assert all(r["answer_text"] is None and r["options"] == [] for r in mine)
+    assert "We support sharing" not in body
+    assert {r["question_text"] for r in records} >= {"What do you think of this proposal?"}
+    layout = await world.client.get(url("themefinder"), headers=bearer(world.analyst))
+    assert b"We support sharing" not in zipfile.ZipFile(io.BytesIO(layout.content)).read(
+        f"{SLUG}/inputs/question_part_1/responses.jsonl"
+    )

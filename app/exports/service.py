@@ -8,7 +8,8 @@ respondent's name, email or contact details.
   row per answer with the respondent's kind, organisation, region and consent, the response's
   status and campaign, and the answer's current codes in the proposal's published codeframe
   version, plus the response's current stance on the proposal. Withdrawn and excluded
-  responses are included with their status so that nothing disappears silently.
+  responses are included with their status so that nothing disappears silently; a withdrawn
+  response's rows carry no text and no chosen options (the respondent took them back).
 * **ThemeFinder layout** (`themefinder`; a zip, or a folder from the CLI):
   ``inputs/question_part_N/{question.json,responses.jsonl}``, ``inputs/respondents.jsonl``
   and ``outputs/mapping/<date>/question_part_N/{themes.json,mapping.jsonl,sentiment.jsonl}``
@@ -96,6 +97,7 @@ ANALYST_COLUMNS = (
     "proposal_number",
     "proposal_title",
     "question_number",
+    "question_text",
     "question_kind",
     "answer_id",
     "answer_text",
@@ -317,7 +319,10 @@ def _iso(value: Any) -> str | None:
 
 
 def analyst_record(row: dict[str, Any]) -> dict[str, Any]:
-    """One answer as typed values (JSONL; CSV and XLSX flatten the lists)."""
+    """One answer as typed values (JSONL; CSV and XLSX flatten the lists). A withdrawn
+    response keeps its row (so counts reconcile with the audit log) without its text or
+    chosen options: the respondent took them back."""
+    withdrawn = row["status"] == "withdrawn"
     return {
         "response_id": str(row["response_id"]),
         "external_id": row["external_id"],
@@ -334,10 +339,11 @@ def analyst_record(row: dict[str, Any]) -> dict[str, Any]:
         "proposal_number": row["proposal_position"] + 1,
         "proposal_title": row["proposal_title"],
         "question_number": row["question_number"],
+        "question_text": row["question_text"],
         "question_kind": row["question_kind"],
         "answer_id": str(row["answer_id"]),
-        "answer_text": row["answer_text"],
-        "options": list(row["options"] or []),
+        "answer_text": None if withdrawn else row["answer_text"],
+        "options": [] if withdrawn else list(row["options"] or []),
         "codeframe_version": row["codeframe_version"],
         "coded": bool(row["coded"]),
         "theme_codes": list(row["codes"] or []),

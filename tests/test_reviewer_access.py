@@ -834,3 +834,135 @@ async def test_reviewers_see_the_consultation_but_never_a_response_on_public_pag
     assert page.status_code == 200 and world.mine["title"] in page.text
     for secret in [*world.forbidden_strings(), MARKER]:
         assert secret not in page.text
+
+
+# --------------------------------------------------------------------------------------
+# The demo consultation: 380 realistic responses full of personal data, samples reviewed by
+# two reviewers, challenges in every state. Every page and API read a reviewer can reach,
+# for every sample item, challenge and campaign.
+# --------------------------------------------------------------------------------------
+
+
+async def _demo_ids(session: AsyncSession, slug: str) -> dict[str, list[str]]:
+    queries = {
+        "proposal_id": "SELECT p.id FROM proposals p WHERE p.consultation_id = :c",
+        "codeframe_id": "SELECT f.id FROM codeframes f JOIN proposals p ON p.id = f.proposal_id "
+        "WHERE p.consultation_id = :c",
+        "sample_id": "SELECT s.id FROM audit_samples s JOIN proposals p ON p.id = s.proposal_id "
+        "WHERE p.consultation_id = :c",
+        "challenge_id": "SELECT id FROM challenges WHERE consultation_id = :c",
+        "campaign_id": "SELECT id FROM campaigns WHERE consultation_id = :c",
+        "answer_id": "SELECT a.id FROM answers a JOIN responses r ON r.id = a.response_id "
+        "WHERE r.consultation_id = :c AND a.text IS NOT NULL ORDER BY a.id LIMIT 3",
+        "response_id": "SELECT id FROM responses WHERE consultation_id = :c ORDER BY id LIMIT 1",
+        "receipt_code": "SELECT receipt_code FROM responses WHERE consultation_id = :c LIMIT 1",
+    }
+    consultation_id = await session.scalar(
+        text("SELECT id FROM consultations WHERE slug = :s"), {"s": slug}
+    )
+    found = {
+        name: [str(v) for v in await session.scalars(text(sql), {"c": consultation_id})]
+        for name, sql in queries.items()
+    }
+    found["item"] = [
+        f"{row.sample_id} {row.id}"
+        for row in await session.execute(
+            text(
+                "SELECT i.sample_id, i.id FROM audit_sample_items i "
+                "WHERE i.sample_id = ANY(CAST(:s AS uuid[])) ORDER BY i.sample_id, i.position"
+            ),
+            {"s": found["sample_id"]},
+        )
+    ]
+    return found
+
+
+def _demo_cases(app: Any, ids: dict[str, list[str]]) -> list[Case]:
+    """Every GET route a reviewer may use (and the public ones), once per sample item,
+    challenge, campaign, sample and codeframe of the demo."""
+    found = []
+    for case in cases(app):
+        if case.method != "GET" or case.rule not in (READ, PUBLIC, REFUSED):
+            continue
+        names = set(re.findall(r"\{(\w+)\}", case.path))
+        if "item_id" in names:
+            variants = [
+                dict(zip(("sample_id", "item_id"), i.split(), strict=True)) for i in ids["item"]
+            ]
+        else:
+            variants = [{}]
+            for name in ("sample_id", "challenge_id", "campaign_id", "codeframe_id", "proposal_id"):
+                if name in names:
+                    variants = [{**v, name: value} for v in variants for value in ids[name]]
+        found += [
+            Case(case.method, case.path, case.rule, case.why, tuple(v.items())) for v in variants
+        ]
+    return found
+
+
+async def test_reviewers_of_the_demo_see_no_personal_data_anywhere(
+    client: httpx.AsyncClient, users: Users, session: AsyncSession, app_instance: Any
+) -> None:
+    from app.demo.content import build_demo
+    from app.demo.loader import DEMO_USERS, load_demo
+
+    await load_demo(session)
+    await session.commit()
+    demo = build_demo()
+    reviewer = await users.token(Role.reviewer, member_of=[demo.slug])
+    ids = await _demo_ids(session, demo.slug)
+    assert ids["sample_id"] and ids["challenge_id"] and ids["item"], ids
+
+    # What the demo's respondents wrote about themselves, and their contact details: a
+    # string counts as "raw only" when redaction removed it from every stored answer.
+    candidates = {s for r in demo.responses for found in r.personal_data.values() for s in found}
+    candidates |= {s for r in demo.responses for s in (r.respondent.name, r.respondent.email) if s}
+    redacted = "\n".join(
+        await session.scalars(
+            text("SELECT redacted_text FROM answers WHERE redacted_text IS NOT NULL")
+        )
+    )
+    raw_only = sorted(s for s in candidates if len(s) >= 6 and s not in redacted)
+    missed = sorted(s for s in candidates if len(s) >= 6 and s in redacted)
+    print(
+        f"\nDemo personal data: {len(candidates)} strings, {len(raw_only)} removed by "
+        f"redaction and checked here, {len(missed)} left in the redacted text (redaction "
+        f"misses, e.g. {missed[:3]})"
+    )
+    staff = [email for email, _, _ in DEMO_USERS]
+    forbidden = raw_only + staff
+
+    world = World(
+        client=client,
+        session=session,
+        admin="",
+        analyst="",
+        reviewer=reviewer,
+        outsider="",
+        second_reviewer="",
+        sessionmaker=None,
+        reviewer_email="",
+        staff_emails=staff,
+        secrets=[],
+        mine={},
+        ids={"slug": demo.slug, "consultation": demo.slug, "code": "P1-01"}
+        | {name: values[0] for name, values in ids.items() if values and name != "item"},
+    )
+    problems: list[str] = []
+    calls = shown = 0
+    for case in _demo_cases(app_instance, ids):
+        response = await call(world, app_instance, case, reviewer)
+        if response is None:
+            continue
+        calls += 1
+        body = seen(response)
+        leaked = [s for s in forbidden if s in body]
+        if leaked:
+            problems.append(f"{case.label} ({response.status_code}) shows {leaked[:5]}")
+        if response.status_code >= 500:
+            problems.append(f"{case.label}: server error {response.status_code}")
+        if case.rule == READ and response.status_code >= 400:
+            problems.append(f"{case.label}: a member reviewer got {response.status_code}")
+        shown += response.status_code < 400 and case.rule == READ
+    print(f"{calls} reviewer calls on the demo ({shown} reads), {len(forbidden)} strings checked")
+    assert not problems, "\n".join(problems)

@@ -364,7 +364,7 @@ async def test_method_shows_audit_agreement_and_challenge_outcomes(
     await world.publish_consultation()
     page = (await world.client.get(REPORT)).text
     flat = " ".join(page.split())
-    assert "simple sample of 4 answers (codeframe v1)" in flat
+    assert "a sample of 4 answers, simple random, codeframe v1" in flat
     assert 'Random seed</th><td class="govuk-table__cell">11' in flat
     # Agreement statistics with their intervals.
     assert re.search(

@@ -149,7 +149,7 @@ def interval_chart(
         f'<svg class="consult-chart" viewBox="0 0 {width} {height}" width="100%" '
         f'role="img" aria-labelledby="{prefix}-title {prefix}-desc" '
         'xmlns="http://www.w3.org/2000/svg" font-family="Arial, Helvetica, sans-serif" '
-        'font-size="12">',
+        'font-size="13">',
         f'<title id="{prefix}-title">{escape(title)}</title>',
         f'<desc id="{prefix}-desc">{escape(desc)}.</desc>',
     ]

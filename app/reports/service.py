@@ -811,10 +811,12 @@ async def _samples(
         for sample in await samples_service.list_samples(
             session, proposal_id=proposal.id, user=reader
         ):
-            design = sample.design.value
+            design = "simple random"
             if sample.stratify_by is not None:
-                design += f", stratified by {sample.stratify_by.value.replace('_', ' ')}"
-                design += f" ({sample.allocation} allocation)"
+                design = (
+                    f"stratified by {sample.stratify_by.value.replace('_', ' ')} "
+                    f"({sample.allocation} allocation)"
+                )
             detail = [
                 ("Population (coded answers)", f"{sample.population:,}"),
                 ("Sample size", f"{sample.size:,}"),

@@ -576,6 +576,19 @@ async def _seed_landed_domains(world: World, app: Any) -> None:
         )
         if campaign is not None:
             ids["campaign_id"] = str(campaign)
+    if ("POST", "/api/v1/proposals/{proposal_id}/runs") in routes:
+        # A code run: its metrics and the codings' evidence must not carry raw text either.
+        run = await _step(
+            world,
+            "code run",
+            "POST",
+            f"/api/v1/proposals/{pid}/runs",
+            analyst,
+            json={"kind": "code", "seed": 0},
+        )
+        await _run_now(world, run)
+        if run:
+            ids["id"] = run["id"]
     if ("POST", "/api/v1/proposals/{proposal_id}/discover") in routes:
         run = await _step(
             world, "discover run", "POST", f"/api/v1/proposals/{pid}/discover", analyst, json={}

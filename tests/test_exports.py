@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -661,3 +662,16 @@ async def test_withdrawn_responses_keep_their_rows_without_text(
     assert b"We support sharing" not in zipfile.ZipFile(io.BytesIO(layout.content)).read(
         f"{SLUG}/inputs/question_part_1/responses.jsonl"
     )
+
+
+async def test_analyse_home_links_to_the_exports_and_report(world: World) -> None:
+    home = await world.client.get(
+        "/analyse/", headers=bearer(world.analyst) | {"accept": "text/html"}
+    )
+    assert home.status_code == 200
+    links = re.findall(r'href="([^"]+)"', home.text)
+    wanted = [f"/c/{SLUG}/report"] + [url(fmt) for fmt in exports_service.FORMATS]
+    assert all(link in links for link in wanted)
+    for link in wanted:
+        followed = await world.client.get(link, headers=bearer(world.analyst))
+        assert followed.status_code == 200, link

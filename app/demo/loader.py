@@ -78,6 +78,7 @@ async def _store_responses(
     responses: list[dict[str, Any]] = []
     answers: list[dict[str, Any]] = []
     texts: list[tuple[str, list[str]]] = []
+    kinds = {q.key: q.kind for p in demo.proposals for q in p.questions}
     for item in demo.responses:
         respondent_id, response_id = uuid.uuid4(), uuid.uuid4()
         who = item.respondent
@@ -108,7 +109,8 @@ async def _store_responses(
             }
         )
         for key, value in item.answers.items():
-            is_text = isinstance(value, str)
+            # A single choice comes as one string: it is an option, as the intake stores it.
+            is_text = isinstance(value, str) and kinds.get(key, "open_text") == "open_text"
             answers.append(
                 {
                     "id": uuid.uuid4(),
@@ -116,7 +118,9 @@ async def _store_responses(
                     "question_id": question_ids[key],
                     "text": value if is_text else None,
                     "redacted_text": None,
-                    "options": [] if is_text else list(value),
+                    "options": []
+                    if is_text
+                    else ([value] if isinstance(value, str) else list(value)),
                 }
             )
             if is_text:

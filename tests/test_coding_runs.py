@@ -425,3 +425,43 @@ async def test_bad_run_requests_are_refused_and_store_nothing(
     ok = await client.post(url, json={"kind": "code"}, headers=world.headers)
     assert ok.status_code == 202 and ok.json()["status"] == "queued"
     assert await runs_stored() == stored + 1
+
+
+async def test_the_demo_shows_human_and_model_codings_and_stances(session: AsyncSession) -> None:
+    from app.demo.loader import load_demo
+
+    await load_demo(session)
+    rows = (
+        await session.execute(
+            text(
+                """
+                SELECT p.id,
+                       (SELECT count(*) FROM answers a JOIN questions q ON q.id = a.question_id
+                        WHERE q.proposal_id = p.id AND q.kind = 'open_text'
+                          AND btrim(coalesce(a.text, '')) <> '') AS open_answers,
+                       (SELECT count(DISTINCT c.answer_id) FROM codings c
+                        JOIN codeframes f ON f.id = c.codeframe_id
+                        WHERE f.proposal_id = p.id AND c.is_current AND c.source = 'human')
+                        AS human,
+                       (SELECT count(DISTINCT c.answer_id) FROM codings c
+                        JOIN codeframes f ON f.id = c.codeframe_id
+                        WHERE f.proposal_id = p.id AND c.is_current AND c.source = 'model')
+                        AS model,
+                       (SELECT count(*) FROM stances s WHERE s.proposal_id = p.id
+                        AND s.is_current AND s.evidence->>'source' = 'stance_question') AS read,
+                       (SELECT count(*) FROM stances s WHERE s.proposal_id = p.id
+                        AND s.is_current AND s.evidence->>'source' = 'text') AS predicted,
+                       (SELECT count(*) FROM analysis_runs r WHERE r.proposal_id = p.id
+                        AND r.status = 'succeeded' AND r.artefact_hash IS NOT NULL) AS runs
+                FROM proposals p JOIN consultations c ON c.id = p.consultation_id
+                WHERE c.slug = 'better-use-of-data'
+                """
+            )
+        )
+    ).all()
+    assert len(rows) == 5
+    for row in rows:
+        assert row.human >= 0.15 * row.open_answers and row.human <= 0.25 * row.open_answers
+        assert row.human + row.model == row.open_answers
+        assert row.read > 0 and row.predicted > 0
+        assert row.runs == 2  # a code run and a stance run

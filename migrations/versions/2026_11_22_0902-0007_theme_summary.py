@@ -39,6 +39,19 @@ UPSERT_ANSWERS = f"""
 ANSWERED = "q.kind = 'open_text' AND a.text IS NOT NULL AND btrim(a.text) <> ''"
 
 
+def _stance(response: str, proposal: str, when: str = "") -> str:
+    """The response's current stance for the proposal, looked up per row by response id.
+
+    The proposal condition is deliberately not indexable (`IS TRUE`): on tables without
+    fresh statistics (right after a bulk import) the planner otherwise scans the
+    (proposal_id, value) index for every row, which is quadratic."""
+    return f"""LEFT JOIN LATERAL (
+            SELECT st.value FROM stances st
+            WHERE {when}st.response_id = {response} AND st.is_current
+              AND (st.proposal_id = {proposal}) IS TRUE
+        ) s ON true"""
+
+
 def _codings_delta(sources: list[tuple[str, int]]) -> str:
     """Theme-count delta of coding rows from transition tables: (table, sign)."""
     rows = " UNION ALL ".join(
@@ -55,8 +68,7 @@ def _codings_delta(sources: list[tuple[str, int]]) -> str:
         JOIN answers a ON a.id = c.answer_id
         JOIN responses r ON r.id = a.response_id AND r.status = 'received'
         JOIN respondents p ON p.id = r.respondent_id
-        LEFT JOIN stances s
-               ON s.response_id = r.id AND s.proposal_id = f.proposal_id AND s.is_current
+        {_stance("r.id", "f.proposal_id")}
         GROUP BY 1, 2, 3, 4, 5, 6
         HAVING sum(c.d) <> 0
     """
@@ -85,8 +97,7 @@ def _answers_delta(sources: list[tuple[str, int]]) -> str:
         JOIN questions q ON q.id = a.question_id
         JOIN responses r ON r.id = a.response_id AND r.status = 'received'
         JOIN respondents p ON p.id = r.respondent_id
-        LEFT JOIN stances s
-               ON s.response_id = r.id AND s.proposal_id = q.proposal_id AND s.is_current
+        {_stance("r.id", "q.proposal_id")}
         WHERE {ANSWERED}
         GROUP BY 1, 2, 3, 4, 5
         HAVING sum(a.d) <> 0
@@ -130,8 +141,7 @@ BEGIN
         JOIN codings c ON c.answer_id = a.id AND c.is_current AND c.present
         JOIN codeframes f ON f.id = c.codeframe_id
              AND (x.proposal_id IS NULL OR f.proposal_id = x.proposal_id)
-        LEFT JOIN stances s ON x.stance IS NULL AND s.response_id = x.response_id
-             AND s.proposal_id = f.proposal_id AND s.is_current
+        {_stance("x.response_id", "f.proposal_id", "x.stance IS NULL AND ")}
         GROUP BY 1, 2, 3, 4, 5, 6
         HAVING sum(x.d) <> 0'''
     )
@@ -145,8 +155,7 @@ BEGIN
         JOIN answers a ON a.response_id = x.response_id
         JOIN questions q ON q.id = a.question_id
              AND (x.proposal_id IS NULL OR q.proposal_id = x.proposal_id)
-        LEFT JOIN stances s ON x.stance IS NULL AND s.response_id = x.response_id
-             AND s.proposal_id = q.proposal_id AND s.is_current
+        {_stance("x.response_id", "q.proposal_id", "x.stance IS NULL AND ")}
         WHERE {ANSWERED}
         GROUP BY 1, 2, 3, 4, 5
         HAVING sum(x.d) <> 0'''

@@ -716,7 +716,14 @@ async def code_chunk(
     session: AsyncSession, run: AnalysisRun, chunk: AnalysisRunChunk
 ) -> ChunkResult:
     assert run.proposal_id is not None
+    clock = [time.perf_counter()]
+
+    def lap() -> float:
+        clock.append(time.perf_counter())
+        return round(clock[-1] - clock[-2], 4)
+
     model: CodeModel = await _artefact(session, run, _fit_code)
+    model_seconds = lap()
     inputs = await proposal_inputs(session, run.proposal_id)
     rows = (
         await session.execute(
@@ -726,15 +733,18 @@ async def code_chunk(
     ).all()
     known = await known_positions(session, inputs, list({r.response_id for r in rows}))
     positions = [known[r.response_id][0] if r.response_id in known else None for r in rows]
+    read_seconds = lap()
     decisions, label_sets = await asyncio.to_thread(
         code_decisions, model, [r.id for r in rows], [r.text for r in rows], positions
     )
+    predict_seconds = lap()
     written = await write_model_codings(
         session,
         codeframe_id=uuid.UUID(run.parameters["codeframe_id"]),
         run_id=run.id,
         codings=decisions,
     )
+    write_seconds = lap()
     return ChunkResult(
         done=len(rows),
         data_hash=combine_hashes(item_hash(r.id, r.text) for r in rows),
@@ -747,6 +757,11 @@ async def code_chunk(
             "codings_written": written,
             "codings_present": sum(len(labs) for labs in label_sets),
             "borderline": sum(1 for d in decisions if d.evidence.get("borderline")),
+            # Wall seconds of the chunk's steps (fit or load, read, predict + evidence, write).
+            "model_seconds": model_seconds,
+            "read_seconds": read_seconds,
+            "predict_seconds": predict_seconds,
+            "write_seconds": write_seconds,
         },
     )
 

@@ -21,6 +21,7 @@ process (the coder embeds the seed at fit time and again for explanations).
 from __future__ import annotations
 
 import importlib.util
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
@@ -80,9 +81,7 @@ class _MiniLM:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            str(model), opts, providers=["CPUExecutionProvider"]
-        )
+        self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
@@ -112,6 +111,7 @@ def _l2(v: np.ndarray) -> np.ndarray:
 
 
 _memo: dict[str, OrderedDict[str, np.ndarray]] = {}
+_memo_lock = threading.Lock()  # the service codes in worker threads
 
 
 def _raw(texts: list[str], backend: str) -> np.ndarray:
@@ -128,18 +128,21 @@ def embed(texts: Sequence[str], backend: str) -> np.ndarray:
     if backend not in BACKENDS:
         raise ValueError(f"unknown embedding backend {backend!r}; choose from {BACKENDS}")
     texts = [str(t) for t in texts]
-    memo = _memo.setdefault(backend, OrderedDict())
     if not texts:
         dim = 384 if backend == "minilm" else 256
         return np.zeros((0, dim), dtype=np.float32)
-    found = {t: memo[t] for t in dict.fromkeys(texts) if t in memo}
+    with _memo_lock:
+        memo = _memo.setdefault(backend, OrderedDict())
+        found = {t: memo[t] for t in dict.fromkeys(texts) if t in memo}
     todo = [t for t in dict.fromkeys(texts) if t not in found]
     if todo:
-        for t, v in zip(todo, _raw(todo, backend), strict=True):
-            found[t] = v
-            memo[t] = v
-        while len(memo) > _MEMO_SIZE:
-            memo.popitem(last=False)
+        vecs = _raw(todo, backend).copy()
+        with _memo_lock:
+            for t, v in zip(todo, vecs, strict=True):
+                found[t] = v
+                memo[t] = v
+            while len(memo) > _MEMO_SIZE:
+                memo.popitem(last=False)
     return np.stack([found[t] for t in texts])
 
 

@@ -235,19 +235,19 @@ JOIN responses r ON r.id = a.response_id
 JOIN respondents rs ON rs.id = r.respondent_id
 LEFT JOIN campaigns cp ON cp.id = r.campaign_id
 LEFT JOIN codeframes cf ON cf.proposal_id = p.id AND cf.status = 'published'
-LEFT JOIN (
-    SELECT c.answer_id, c.codeframe_id, true AS coded,
+LEFT JOIN LATERAL (
+    -- Per answer, an index probe (codings by answer and codeframe): linear whatever the
+    -- table statistics say (a joined aggregate was planned as a rescanned inner on fresh
+    -- data and went quadratic).
+    SELECT true AS coded,
            coalesce(array_agg(t.code ORDER BY t.position, t.code) FILTER (WHERE c.present),
                     '{{}}') AS codes,
            coalesce(array_agg(t.label ORDER BY t.position, t.code) FILTER (WHERE c.present),
                     '{{}}') AS labels
-    FROM codings c
-    JOIN themes t ON t.id = c.theme_id
-    JOIN codeframes f ON f.id = c.codeframe_id AND f.status = 'published'
-    JOIN proposals fp ON fp.id = f.proposal_id AND fp.consultation_id = :consultation_id
-    WHERE c.is_current
-    GROUP BY c.answer_id, c.codeframe_id
-) k ON k.answer_id = a.id AND k.codeframe_id = cf.id
+    FROM codings c JOIN themes t ON t.id = c.theme_id
+    WHERE c.answer_id = a.id AND c.codeframe_id = cf.id AND c.is_current
+    HAVING count(*) > 0
+) k ON true
 LEFT JOIN stances s ON s.response_id = r.id AND s.proposal_id = p.id AND s.is_current
 WHERE r.consultation_id = :consultation_id
   AND (CAST(:proposal_id AS uuid) IS NULL OR p.id = CAST(:proposal_id AS uuid))

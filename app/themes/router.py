@@ -66,4 +66,3 @@ async def theme_answers(
         after=after,
         limit=limit,
     )
-

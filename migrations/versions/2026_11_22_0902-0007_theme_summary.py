@@ -241,8 +241,7 @@ FUNCTIONS = {
     "theme_counts_stances_ins": STANCE_MOVE.format(
         rows="new_rows",
         nil=NIL,
-        select="SELECT response_id, proposal_id, ''::text AS before FROM new_rows "
-        "WHERE is_current",
+        select="SELECT response_id, proposal_id, ''::text AS before FROM new_rows WHERE is_current",
     ),
     # A stance that stops being current (superseded) or is deleted: from it to the current.
     "theme_counts_stances_upd": STANCE_MOVE.format(

@@ -10,6 +10,8 @@ Revises: 0006
 Create Date: 2026-11-22 09:02:00+00:00
 """
 
+# SQL is assembled from this file's own constants only (no input): S608 does not apply.
+# ruff: noqa: S608
 from collections.abc import Sequence
 
 import sqlalchemy as sa

@@ -33,6 +33,8 @@ RUN_ANALYST = "run_analyst"  # admins, and analysts who are members of it
 REVIEWER_MEMBER = "reviewer_member"  # admins, analysts or reviewers who are members (read only)
 CODEFRAME_ANALYST = "codeframe_analyst"  # admins, and analysts who are members
 ANSWER_ANALYST = "answer_analyst"  # admins, and analysts of the answer's consultation
+# Tested in tests/test_campaigns.py (the consultation is the slug's or the campaign's):
+CAMPAIGN_MEMBER = "campaign_member"  # admins, analysts or reviewers who are members (read only)
 # Tested in tests/test_samples.py (the consultation is the proposal's or the sample's):
 SAMPLE_MEMBER = "sample_member"  # admins, analysts or reviewers who are members
 # Tested in tests/test_challenges.py (the consultation is the slug's or the challenge's):
@@ -75,8 +77,8 @@ ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/proposals/{proposal_id}/themes/summary"): REVIEWER_MEMBER,
     ("GET", "/api/v1/proposals/{proposal_id}/themes/{code}/answers"): CODEFRAME_ANALYST,
     ("POST", "/api/v1/consultations/{slug}/runs"): ANALYST_MEMBER,
-    ("GET", "/api/v1/consultations/{slug}/campaigns"): REVIEWER_MEMBER,  # test_campaigns.py
-    ("GET", "/api/v1/campaigns/{campaign_id}"): REVIEWER_MEMBER,  # test_campaigns.py
+    ("GET", "/api/v1/consultations/{slug}/campaigns"): CAMPAIGN_MEMBER,
+    ("GET", "/api/v1/campaigns/{campaign_id}"): CAMPAIGN_MEMBER,
     ("POST", "/api/v1/proposals/{proposal_id}/discover"): ANALYST_MEMBER,
     ("GET", "/api/v1/proposals/{proposal_id}/theme-suggestions"): REVIEWER_MEMBER,
     ("POST", "/api/v1/proposals/{proposal_id}/codeframes/from-suggestions"): ANALYST_MEMBER,

@@ -88,3 +88,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def refresh_statistics(session: AsyncSession) -> None:
+    """ANALYZE the tables bulk writes fill. ANALYZE counts the transaction's own new rows,
+    so after loading data in one transaction (the demo, tests) the statements that follow,
+    the count triggers among them, are not planned for empty tables (their nested loops
+    turn quadratic)."""
+    await session.execute(
+        text("ANALYZE answers, responses, respondents, questions, codings, stances")
+    )

@@ -1,4 +1,7 @@
-"""`consult benchmark`, run as a user runs it, on the small ThemeFinder format sample."""
+"""`consult benchmark`, run as a user runs it, on a small dataset in the ThemeFinder layout.
+
+The dataset is written by the test (two question parts, 100 responses, four themes each,
+with stances), so the suite needs no data from outside the repository."""
 
 from __future__ import annotations
 
@@ -9,13 +12,60 @@ import sys
 from pathlib import Path
 
 import psycopg
+import pytest
 
-DATASET = Path("/work/shared/data/dev/themefinder_gambling_xs")
-MAPPING = (
-    next(iter(sorted((DATASET / "outputs" / "mapping").iterdir())), None)
-    if DATASET.is_dir()
-    else None
-)
+from benchmarks.themefinder_layout import write_json, write_jsonl
+
+THEMES = {
+    "A": ("Cost", "The cost to taxpayers and councils.", ["cost", "money", "budget", "expense"]),
+    "B": ("Privacy", "Worries about personal data and privacy.", ["privacy", "records", "data"]),
+    "C": ("Oversight", "Calls for independent oversight.", ["oversight", "regulator", "audit"]),
+    "D": ("Access", "Faster access to services.", ["access", "quicker", "waiting", "support"]),
+}
+
+
+def write_dataset(root: Path, responses: int = 100) -> Path:
+    """Answers built from each theme's words, so a model can learn the themes from a seed."""
+    import random
+
+    rng = random.Random(7)
+    codes = sorted(THEMES)
+    write_jsonl(
+        root / "inputs" / "respondents.jsonl",
+        [{"response_id": 1000 + i, "demographic_data": {}} for i in range(responses)],
+    )
+    for part in (1, 2):
+        rows, mapping, sentiment = [], [], []
+        for i in range(responses):
+            labels = sorted(rng.sample(codes, rng.choice([1, 1, 2])))
+            words = [w for code in labels for w in rng.sample(THEMES[code][2], 2)]
+            text = f"I think about {' and '.join(words)} a lot, part {part}."
+            rows.append({"response_id": 1000 + i, "response": text})
+            mapping.append({"response_id": 1000 + i, "labels": labels})
+            sentiment.append(
+                {"response_id": 1000 + i, "position": rng.choice(["AGREE", "DISAGREE"])}
+            )
+        inputs = root / "inputs" / f"question_part_{part}"
+        write_json(
+            inputs / "question.json", {"question_number": part, "question_text": f"Q{part}?"}
+        )
+        write_jsonl(inputs / "responses.jsonl", rows)
+        out = root / "outputs" / "mapping" / "2026-11-22" / f"question_part_{part}"
+        write_json(
+            out / "themes.json",
+            [
+                {"topic_id": c, "topic_label": t, "topic_description": d, "topic": f"{t}: {d}"}
+                for c, (t, d, _) in THEMES.items()
+            ],
+        )
+        write_jsonl(out / "mapping.jsonl", mapping)
+        write_jsonl(out / "sentiment.jsonl", sentiment)
+    return root
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    return write_dataset(tmp_path / "dataset")
 
 
 def consult(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
@@ -42,9 +92,10 @@ def jsonl(path: Path) -> list[dict]:
 
 
 def test_benchmark_writes_predictions_and_metrics_in_a_fresh_database(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, dataset: Path
 ) -> None:
-    assert DATASET.is_dir() and MAPPING is not None, "the dev sample dataset is missing"
+    DATASET = dataset
+    MAPPING = DATASET / "outputs" / "mapping" / "2026-11-22"
     before = benchmark_databases(database_url)
     out = tmp_path / "predictions.jsonl"
     result = consult(

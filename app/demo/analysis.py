@@ -24,6 +24,7 @@ from app.coding.review import run_in_process, start_proposal_run
 from app.coding.schemas import CodesIn
 from app.coding.service import set_codes
 from app.consultations.models import Consultation, Proposal
+from app.db import refresh_statistics
 from app.demo.content import DemoConsultation
 from app.users.models import User
 
@@ -99,6 +100,7 @@ async def analyse_demo(session: AsyncSession, demo: DemoConsultation, *, seed: i
         await session.flush()
         if not sample:
             continue
+        await refresh_statistics(session)
         for kind in ("code", "stance"):
             run = await start_proposal_run(
                 session,

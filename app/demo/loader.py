@@ -12,6 +12,7 @@ from analysis.redaction import redact_many
 from app.consultations import service as consultations
 from app.consultations.models import Consultation
 from app.consultations.schemas import ConsultationCreate, ProposalIn, QuestionIn
+from app.db import refresh_statistics
 from app.demo.analysis import analyse_demo
 from app.demo.audit import load_demo_audit
 from app.demo.campaigns import load_demo_campaigns
@@ -166,8 +167,10 @@ async def load_demo(session: AsyncSession, *, seed: int = 2016) -> str:
     everything = [demo, *demo.extra_consultations]
     lines = [await _load_one(session, item) for item in everything]
     await _ensure_users(session, [item.slug for item in everything])
+    await refresh_statistics(session)
     lines.append(await load_demo_campaigns(session, demo))
     lines.append(await analyse_demo(session, demo))
+    await refresh_statistics(session)
     lines.append(await load_demo_audit(session, demo))
     lines.append(await load_demo_challenges(session))
     lines.append(

@@ -14,8 +14,11 @@ A **code run** codes every open-text answer of the proposal against its publishe
    `run_artefacts` (its SHA-256 is the run's `artefact_hash`) together with the
    cross-validated per-theme precision, recall and F1 (in the run's `metrics`). A Postgres
    advisory lock on the run makes workers that share the run wait for that one fit.
-3. Every chunk loads the artefact, predicts, and writes one model decision per answer and
-   theme (present or absent) with the model's probability as `confidence` and its evidence:
+3. Every chunk loads the artefact, predicts (skipping answers a person decided on every
+   theme), and writes the model's decisions sparsely (see `code_decisions`: present themes,
+   borderline absent ones, each answer's least certain absent one, and absent decisions that
+   replace an earlier run's current one; no current decision means "not coded with it"),
+   each with the model's probability as `confidence` and its evidence:
    threshold, nearest coded examples (answer ids and similarity) and the answer's terms that
    weigh most in the theme's profile (its coded examples plus its description).
 
@@ -55,6 +58,7 @@ import time
 import uuid
 import warnings
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -642,8 +646,20 @@ def code_decisions(
     answer_ids: list[uuid.UUID],
     texts: list[str],
     positions: list[str | None],
+    supersede: Collection[tuple[uuid.UUID, uuid.UUID]] = (),
+    human: Collection[tuple[uuid.UUID, uuid.UUID]] = (),
 ) -> tuple[list[ModelCoding], list[list[str]]]:
-    """The model's decisions for the answers (every theme) and each answer's label set."""
+    """The model's decisions that are worth storing, and each answer's label set.
+
+    Decisions are sparse: an answer's stored decisions are its present themes, its borderline
+    absent ones (the review queue), the absent theme the model is least sure of (so a coded
+    answer always has a row, and its least certain decision is the same as if every theme had
+    been written: audit-sample strata), and an absent decision for each (answer, theme) in
+    `supersede` (current decisions of earlier model runs this run replaces). A theme with no
+    current decision for an answer means the answer is not coded with it. (answer, theme)
+    pairs in `human` have a current decision by a person, which a model never replaces: they
+    get no decision.
+    """
     import numpy as np
 
     coder = model.coder
@@ -669,13 +685,26 @@ def code_decisions(
         row_idx = indices[indptr[i] : indptr[i + 1]]
         row_val = data[indptr[i] : indptr[i + 1]]
         p_row = P[i].tolist()
+        # The absent theme with the least certain decision (first on ties).
+        anchor, anchor_certainty = -1, 2.0
+        for j, code in enumerate(classes):
+            if code in chosen or code not in theme_uuid:
+                continue
+            if (answer_id, theme_uuid[code]) in human:
+                continue
+            q = round(p_row[j], 6)  # as stored
+            certainty = max(q, 1.0 - q)
+            if certainty < anchor_certainty:
+                anchor, anchor_certainty = j, certainty
         for j, code in enumerate(classes):
             theme_id = theme_uuid.get(code)
-            if theme_id is None:
+            if theme_id is None or (answer_id, theme_id) in human:
                 continue
             p = p_row[j]
             present = code in chosen
             borderline = bool(near_threshold[i, j] or (present and p < thresholds[j]))
+            if not (present or borderline or j == anchor or (answer_id, theme_id) in supersede):
+                continue
             evidence: dict[str, Any] = {
                 "probability": round(p, 4),
                 "threshold": round(float(thresholds[j]), 4),
@@ -711,6 +740,19 @@ def code_decisions(
     return out, label_sets
 
 
+_CURRENT_DECISIONS = """
+    SELECT c.answer_id,
+           count(*) FILTER (WHERE c.source <> 'model')
+               >= (SELECT count(*) FROM themes t WHERE t.codeframe_id = :cf) AS all_human,
+           array_agg(c.theme_id) FILTER (WHERE c.source <> 'model') AS human,
+           array_agg(c.theme_id)
+               FILTER (WHERE c.source = 'model' AND c.run_id IS DISTINCT FROM :run_id) AS stale
+    FROM codings c
+    WHERE c.codeframe_id = :cf AND c.is_current AND c.answer_id = ANY(:ids)
+    GROUP BY c.answer_id
+"""
+
+
 @handler(RunKind.code)
 async def code_chunk(
     session: AsyncSession, run: AnalysisRun, chunk: AnalysisRunChunk
@@ -731,18 +773,42 @@ async def code_chunk(
             {"proposal_id": run.proposal_id, "lower": chunk.lower_id, "upper": chunk.upper_id},
         )
     ).all()
-    known = await known_positions(session, inputs, list({r.response_id for r in rows}))
-    positions = [known[r.response_id][0] if r.response_id in known else None for r in rows]
+    codeframe_id = uuid.UUID(run.parameters["codeframe_id"])
+    # Current decisions on the chunk's answers: a person's (never replaced by a model; an
+    # answer a person decided on every theme is not predicted at all) and earlier model
+    # runs' (each replaced by this run's decision, written even when absent).
+    human: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    supersede: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    human_done: set[uuid.UUID] = set()
+    for c in await session.execute(
+        text(_CURRENT_DECISIONS),
+        {"cf": codeframe_id, "ids": [r.id for r in rows], "run_id": run.id},
+    ):
+        if c.all_human:
+            human_done.add(c.answer_id)
+            continue
+        human.update((c.answer_id, t) for t in c.human or ())
+        supersede.update((c.answer_id, t) for t in c.stale or ())
+    todo = [r for r in rows if r.id not in human_done]
+    known = await known_positions(session, inputs, list({r.response_id for r in todo}))
+    positions = [known[r.response_id][0] if r.response_id in known else None for r in todo]
     read_seconds = lap()
-    decisions, label_sets = await asyncio.to_thread(
-        code_decisions, model, [r.id for r in rows], [r.text for r in rows], positions
+    decisions, label_sets = (
+        await asyncio.to_thread(
+            code_decisions,
+            model,
+            [r.id for r in todo],
+            [r.text for r in todo],
+            positions,
+            supersede,
+            human,
+        )
+        if todo
+        else ([], [])
     )
     predict_seconds = lap()
     written = await write_model_codings(
-        session,
-        codeframe_id=uuid.UUID(run.parameters["codeframe_id"]),
-        run_id=run.id,
-        codings=decisions,
+        session, codeframe_id=codeframe_id, run_id=run.id, codings=decisions
     )
     write_seconds = lap()
     return ChunkResult(
@@ -750,10 +816,11 @@ async def code_chunk(
         data_hash=combine_hashes(item_hash(r.id, r.text) for r in rows),
         output_hash=combine_hashes(
             item_hash(r.id, json.dumps(sorted(labs)))
-            for r, labs in zip(rows, label_sets, strict=True)
+            for r, labs in zip(todo, label_sets, strict=True)
         ),
         metrics={
             "answers": len(rows),
+            "answers_predicted": len(todo),
             "codings_written": written,
             "codings_present": sum(len(labs) for labs in label_sets),
             "borderline": sum(1 for d in decisions if d.evidence.get("borderline")),

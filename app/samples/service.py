@@ -681,9 +681,16 @@ async def _item_view(
         labels = await _reviewer_labels(session, loaded.sample.id)
         others = [r for r in reviews if r is not mine]
         decisions = item.codes.get("decisions", {})
+        # Model runs store absent decisions sparsely: a theme a model-coded answer has no
+        # decision for was decided absent by the model (its confidence is not kept).
+        by_model = (
+            {"source": "model"}
+            if any(d.get("source") == "model" for d in decisions.values())
+            else {}
+        )
         rows = []
         for t in themes:
-            decision = decisions.get(t.code) or {}
+            decision = decisions.get(t.code) or by_model
             current = bool(decision.get("present", False))
             yours = None if mine is None else t.code in mine.themes
             rows.append(

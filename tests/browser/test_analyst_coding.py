@@ -136,7 +136,12 @@ def test_review_queue_to_editor_correct_and_history(
     # Model decisions with confidence and evidence.
     rows = page.locator("#current-codes tbody tr")
     expect(rows).to_have_count(3)
-    expect(page.locator('#current-codes tr[data-source="model"]')).to_have_count(3)
+    # Model decisions are stored sparsely (present, borderline or least certain absent):
+    # at least one for a queued answer, at most one per theme.
+    model_rows = page.locator('#current-codes tr[data-source="model"]')
+    expect(model_rows.first).to_be_visible()
+    model_count = model_rows.count()
+    assert 1 <= model_count <= 3
     expect(page.locator("#current-codes")).to_contain_text("threshold")
     expect(page.locator("#current-codes")).to_contain_text("Terms:")
 
@@ -155,7 +160,7 @@ def test_review_queue_to_editor_correct_and_history(
         "data-present", "yes"
     )
     # History: the model's decisions superseded, the analyst's current.
-    expect(page.locator('#history-table tr[data-current="no"]')).to_have_count(3)
+    expect(page.locator('#history-table tr[data-current="no"]')).to_have_count(model_count)
     expect(page.locator('#history-table tr[data-current="yes"]')).to_have_count(3)
     stored = db(
         "SELECT source, present FROM codings WHERE answer_id = %s AND is_current ORDER BY present",

@@ -583,14 +583,11 @@ def analyse_stance(
 
 
 def _analyse(slug: str, kind: str, chunk_size: int | None) -> None:
-    import time
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from app import migrate
     from app.errors import ConsultError
     from app.jobs import service
-    from app.jobs.worker import live_workers, make_app
+    from app.jobs.worker import make_app
 
     async def create(session: AsyncSession) -> Any:
         found = await service.consultation_for_analysis(session, slug=slug, user=None)
@@ -603,9 +600,6 @@ def _analyse(slug: str, kind: str, chunk_size: int | None) -> None:
             chunk_size=chunk_size,
         )
 
-    async def fetch(session: AsyncSession) -> Any:
-        return await service.get_run(session, run_id=run.id, user=None)
-
     with database() as url:
         migrate.upgrade(url)
         try:
@@ -613,38 +607,56 @@ def _analyse(slug: str, kind: str, chunk_size: int | None) -> None:
         except ConsultError as exc:
             fail(exc.message)
         console.print(f"Run {run.id} queued: {run.progress_total} answers, {run.chunk_count} jobs.")
-        in_process = None
-        if asyncio.run(live_workers(url)) == 0:
-            if get_settings().database_url:
-                err_console.print("No worker is running: start one with `consult worker`.")
-            else:
-                in_process = _start_worker(url)
-        try:
-            with Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-            ) as bar:
-                task = bar.add_task(f"{kind} ({run.status.value})", total=run.progress_total or 1)
-                while True:
-                    run = run_in_session(url, fetch)
-                    bar.update(
-                        task,
-                        completed=run.progress_done,
-                        total=run.progress_total or 1,
-                        description=f"{kind} ({run.status.value})",
-                    )
-                    if run.status.value in ("succeeded", "failed"):
-                        break
-                    time.sleep(0.5)
-        finally:
-            if in_process is not None:
-                in_process.stop()
+        run = follow_run(url, run, kind)
+    console.print(f"Run {run.id} succeeded: {run.metrics}")
+
+
+def follow_run(url: str, run: Any, label: str) -> Any:
+    """Shows the run's progress until it ends, running a worker in-process when none is
+    live on the embedded database, and returns the finished run; a failed run is a CLI
+    error naming how to retry it."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from app.jobs import service
+    from app.jobs.worker import live_workers
+
+    async def fetch(session: AsyncSession) -> Any:
+        return await service.get_run(session, run_id=run.id, user=None)
+
+    in_process = None
+    if asyncio.run(live_workers(url)) == 0:
+        if get_settings().database_url:
+            err_console.print("No worker is running: start one with `consult worker`.")
+        else:
+            in_process = _start_worker(url)
+    try:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task(f"{label} ({run.status.value})", total=run.progress_total or 1)
+            while True:
+                run = run_in_session(url, fetch)
+                bar.update(
+                    task,
+                    completed=run.progress_done,
+                    total=run.progress_total or 1,
+                    description=f"{label} ({run.status.value})",
+                )
+                if run.status.value in ("succeeded", "failed"):
+                    break
+                time.sleep(0.5)
+    finally:
+        if in_process is not None:
+            in_process.stop()
     if run.status.value == "failed":
         fail(f"Run {run.id} failed: {run.error}. Retry it: POST /api/v1/jobs/{run.id}/retry")
-    console.print(f"Run {run.id} succeeded: {run.metrics}")
+    return run
 
 
 if __name__ == "__main__":

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from typing import Any
 
@@ -45,15 +43,12 @@ def analyse_proposal(
     parameters: dict[str, Any],
     chunk_size: int | None,
 ) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from app import migrate
-    from app.cli import _start_worker, console, database, err_console, fail, run_in_session
+    from app.cli import console, database, fail, follow_run, run_in_session
     from app.coding.review import start_proposal_run
-    from app.config import get_settings
     from app.errors import ConsultError
-    from app.jobs import service
-    from app.jobs.worker import live_workers, make_app
+    from app.jobs.worker import make_app
 
     async def create(session: AsyncSession) -> Any:
         proposal_id = await find_proposal(session, slug=slug, proposal=proposal)
@@ -68,9 +63,6 @@ def analyse_proposal(
             chunk_size=chunk_size,
         )
 
-    async def fetch(session: AsyncSession) -> Any:
-        return await service.get_run(session, run_id=run.id, user=None)
-
     with database() as url:
         migrate.upgrade(url)
         try:
@@ -79,37 +71,7 @@ def analyse_proposal(
             fail(exc.message)
         unit = "answers" if kind == "code" else "responses"
         console.print(f"Run {run.id} queued: {run.progress_total} {unit}, {run.chunk_count} jobs.")
-        in_process = None
-        if asyncio.run(live_workers(url)) == 0:
-            if get_settings().database_url:
-                err_console.print("No worker is running: start one with `consult worker`.")
-            else:
-                in_process = _start_worker(url)
-        try:
-            with Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-            ) as bar:
-                task = bar.add_task(f"{kind} ({run.status.value})", total=run.progress_total or 1)
-                while True:
-                    run = run_in_session(url, fetch)
-                    bar.update(
-                        task,
-                        completed=run.progress_done,
-                        total=run.progress_total or 1,
-                        description=f"{kind} ({run.status.value})",
-                    )
-                    if run.status.value in ("succeeded", "failed"):
-                        break
-                    time.sleep(0.5)
-        finally:
-            if in_process is not None:
-                in_process.stop()
-    if run.status.value == "failed":
-        fail(f"Run {run.id} failed: {run.error}. Retry it: POST /api/v1/jobs/{run.id}/retry")
+        run = follow_run(url, run, kind)
     summary = {
         "run": str(run.id),
         "artefact_hash": run.artefact_hash,

@@ -649,6 +649,37 @@ def _require_open(challenge: Challenge) -> None:
         )
 
 
+async def _decide(
+    session: AsyncSession,
+    challenge: Challenge,
+    consultation: Consultation,
+    user: User,
+    *,
+    status: ChallengeStatus,
+    resolution: str,
+    message: str,
+    before: dict[str, Any],
+) -> ChallengeDetail:
+    """Records the decision, its message in the thread and its audit event."""
+    challenge.status = status
+    challenge.decided_by = user.id
+    challenge.decided_at = datetime.now(UTC)
+    challenge.resolution = resolution
+    session.add(_message(challenge, user, MessageKind(status.value), message))
+    await session.flush()
+    await _audit(
+        session, f"challenge.{_ACTIONS[status]}", challenge, user, before, _state(challenge)
+    )
+    return await _detail(session, challenge, consultation)
+
+
+_ACTIONS = {
+    ChallengeStatus.withdrawn: "withdraw",
+    ChallengeStatus.rejected: "reject",
+    ChallengeStatus.accepted: "accept",
+}
+
+
 async def withdraw(
     session: AsyncSession, *, challenge_id: uuid.UUID, user: User, data: WithdrawIn
 ) -> ChallengeDetail:
@@ -663,16 +694,17 @@ async def withdraw(
     if user.role != Role.admin and challenge.raised_by != user.id:
         raise Forbidden("Only the reviewer who raised a challenge can withdraw it.")
     _require_open(challenge)
-    before = _state(challenge)
     note = data.note.strip()
-    challenge.status = ChallengeStatus.withdrawn
-    challenge.decided_by = user.id
-    challenge.decided_at = datetime.now(UTC)
-    challenge.resolution = note
-    session.add(_message(challenge, user, MessageKind.withdrawn, note or "Withdrawn."))
-    await session.flush()
-    await _audit(session, "challenge.withdraw", challenge, user, before, _state(challenge))
-    return await _detail(session, challenge, consultation)
+    return await _decide(
+        session,
+        challenge,
+        consultation,
+        user,
+        status=ChallengeStatus.withdrawn,
+        resolution=note,
+        message=note or "Withdrawn.",
+        before=_state(challenge),
+    )
 
 
 async def reject(
@@ -693,15 +725,16 @@ async def reject(
             fields=[field_error(["reason"], "Say why the challenge is rejected.", "required")],
         )
     _require_open(challenge)
-    before = _state(challenge)
-    challenge.status = ChallengeStatus.rejected
-    challenge.decided_by = user.id
-    challenge.decided_at = datetime.now(UTC)
-    challenge.resolution = reason
-    session.add(_message(challenge, user, MessageKind.rejected, reason))
-    await session.flush()
-    await _audit(session, "challenge.reject", challenge, user, before, _state(challenge))
-    return await _detail(session, challenge, consultation)
+    return await _decide(
+        session,
+        challenge,
+        consultation,
+        user,
+        status=ChallengeStatus.rejected,
+        resolution=reason,
+        message=reason,
+        before=_state(challenge),
+    )
 
 
 async def _apply_coding(
@@ -814,15 +847,17 @@ async def accept(
     else:
         applied = {}
     resolution = data.resolution.strip()
-    challenge.status = ChallengeStatus.accepted
-    challenge.decided_by = user.id
-    challenge.decided_at = datetime.now(UTC)
-    challenge.resolution = resolution
     challenge.applied = applied
-    session.add(_message(challenge, user, MessageKind.accepted, resolution or "Accepted."))
-    await session.flush()
-    await _audit(session, "challenge.accept", challenge, user, before, _state(challenge))
-    return await _detail(session, challenge, consultation)
+    return await _decide(
+        session,
+        challenge,
+        consultation,
+        user,
+        status=ChallengeStatus.accepted,
+        resolution=resolution,
+        message=resolution or "Accepted.",
+        before=before,
+    )
 
 
 # --------------------------------------------------------------------------------------

@@ -613,8 +613,8 @@ def _analyse(slug: str, kind: str, chunk_size: int | None) -> None:
 
 def follow_run(url: str, run: Any, label: str) -> Any:
     """Shows the run's progress until it ends, running a worker in-process when none is
-    live on the embedded database, and returns the finished run; a failed run is a CLI
-    error naming how to retry it."""
+    live (on the embedded database or DATABASE_URL alike: otherwise nothing would take the
+    jobs), and returns the finished run; a failed run is a CLI error naming how to retry it."""
     import time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -627,10 +627,8 @@ def follow_run(url: str, run: Any, label: str) -> Any:
 
     in_process = None
     if asyncio.run(live_workers(url)) == 0:
-        if get_settings().database_url:
-            err_console.print("No worker is running: start one with `consult worker`.")
-        else:
-            in_process = _start_worker(url)
+        console.print("No `consult worker` is live.")
+        in_process = _start_worker(url)
     try:
         with Progress(
             "[progress.description]{task.description}",
@@ -650,6 +648,11 @@ def follow_run(url: str, run: Any, label: str) -> Any:
                 )
                 if run.status.value in ("succeeded", "failed"):
                     break
+                if in_process is not None and not in_process.alive:
+                    fail(
+                        f"The in-process worker stopped before run {run.id} ended; "
+                        "start one with `consult worker` to finish it."
+                    )
                 time.sleep(0.5)
     finally:
         if in_process is not None:

@@ -330,3 +330,36 @@ async def test_run_api_and_access_rules(
         assert (await client.post(retry_url, headers=bearer(token))).status_code == 403
     not_failed = await client.post(retry_url, headers=bearer(analyst))
     assert not_failed.status_code == 409 and not_failed.json()["code"] == "conflict"
+
+
+async def test_cli_runs_the_jobs_itself_when_no_worker_is_live(committed: Committed) -> None:
+    """`consult analyse redact` on DATABASE_URL (a server, not the embedded database) with no
+    worker running: the command runs the jobs in-process and finishes instead of waiting."""
+    from tests.test_cli import consult
+
+    slug = await committed.scalar(
+        "SELECT slug FROM consultations WHERE id = :c", c=committed.consultation_id
+    )
+    assert (
+        await committed.scalar(
+            "SELECT count(*) FROM procrastinate_workers "
+            "WHERE last_heartbeat > now() - interval '30 seconds'"
+        )
+        == 0
+    )
+    result = consult(
+        "analyse",
+        "redact",
+        "--consultation",
+        slug,
+        "--chunk-size",
+        "100",
+        database_url=committed.database_url,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "succeeded" in result.stdout
+    assert await stale_answers(committed) == 0
+    run = await committed.scalar(
+        "SELECT status FROM analysis_runs WHERE consultation_id = :c", c=committed.consultation_id
+    )
+    assert run == "succeeded"

@@ -104,6 +104,11 @@ class InProcessWorker:
         self._ready.wait(10)
         return self
 
+    @property
+    def alive(self) -> bool:
+        """False once the worker stopped (or failed to start)."""
+        return self._thread.is_alive()
+
     def _main(self) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop

@@ -9,6 +9,13 @@ Carrying codings (on publish of a version based on the previous one), along each
   is carried as present to every target with `needs_review` set, because only the analyst
   can say which target applies. Counts of split targets are upper bounds until reviewed;
 - retire: nothing is carried; add: nothing to carry.
+- implicit absents: model decisions are sparse (a theme without a stored decision was decided
+  absent), so an answer the previous version had decisions for may have none on the themes
+  carried over. It gets one absent decision on the first carried-over theme, standing for the
+  model's unstored ones (`evidence.carried.operation` "implicit_absent", from its least certain
+  absent decision), so it stays coded in the new version instead of reading as uncoded until
+  the next code run. Its confidence is a bound, not the model's probability: the model was at
+  least as sure of every unstored absent theme as of that least certain absent one.
 Carried rows are new decisions in the new version (`carried_from_id` names the old one); the
 old version's decisions stay current in the old version, so its statistics stay reproducible.
 """
@@ -629,6 +636,30 @@ CARRY_SQL = text(
 )
 
 
+CARRY_IMPLICIT_SQL = text(
+    """
+    INSERT INTO codings (
+        answer_id, theme_id, codeframe_id, present, source, user_id, run_id, confidence,
+        evidence, carried_from_id, needs_review, is_current, created_at
+    )
+    SELECT DISTINCT ON (c.answer_id)
+        c.answer_id, :theme_id, :codeframe_id, false, c.source, c.user_id, c.run_id,
+        least(c.confidence, 1.0 - c.confidence),
+        jsonb_build_object('carried', jsonb_build_object(
+            'operation', 'implicit_absent', 'from_code', t.code, 'from_coding', c.id::text)),
+        c.id, false, true, now()
+    FROM codings c
+    JOIN themes t ON t.id = c.theme_id
+    WHERE c.codeframe_id = :old_codeframe_id AND c.is_current
+      AND NOT EXISTS (
+          SELECT 1 FROM codings n
+          WHERE n.answer_id = c.answer_id AND n.codeframe_id = :codeframe_id AND n.is_current)
+    ORDER BY c.answer_id, c.present, greatest(c.confidence, 1.0 - c.confidence) NULLS LAST,
+        t.position, t.code
+    """
+)
+
+
 async def carry_codings(session: AsyncSession, *, codeframe: Codeframe, themes: list[Theme]) -> int:
     """Carries the previous version's current decisions to this version (see module doc)."""
     origin_use = Counter(o for t in themes for o in t.origin_theme_ids)
@@ -650,4 +681,14 @@ async def carry_codings(session: AsyncSession, *, codeframe: Codeframe, themes: 
         CARRY_SQL,
         {"codeframe_id": codeframe.id, "new_ids": new_ids, "old_ids": old_ids, "kinds": kinds},
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    carried = int(getattr(result, "rowcount", 0) or 0)
+    first = min((t for t in themes if t.origin_theme_ids), key=lambda t: (t.position, t.code))
+    implicit = await session.execute(
+        CARRY_IMPLICIT_SQL,
+        {
+            "theme_id": first.id,
+            "codeframe_id": codeframe.id,
+            "old_codeframe_id": codeframe.based_on_id,
+        },
+    )
+    return carried + int(getattr(implicit, "rowcount", 0) or 0)

@@ -1,10 +1,11 @@
 """Personal-data redaction for consultation answers.
 
 Finds e-mail addresses, UK phone numbers, UK postcodes, National Insurance
-numbers, URLs with personal paths and people's names, and replaces each with a
-typed placeholder (``[EMAIL]``, ``[PHONE]``, ``[POSTCODE]``, ``[NI_NUMBER]``,
-``[URL]``, ``[NAME]``). The raw text is never modified; :class:`Redaction`
-carries the redacted text and the spans, which point into the ORIGINAL text.
+numbers, URLs with personal paths, people's names and street addresses, and
+replaces each with a typed placeholder (``[EMAIL]``, ``[PHONE]``, ``[POSTCODE]``,
+``[NI_NUMBER]``, ``[URL]``, ``[NAME]``, ``[ADDRESS]``). The raw text is never
+modified; :class:`Redaction` carries the redacted text and the spans, which
+point into the ORIGINAL text.
 
 Speed: the default path is precompiled regular expressions and plain string
 searches, no spaCy. Every pattern starts with a literal or a small character
@@ -35,6 +36,14 @@ Decisions (the design leaves these open):
   grouped in pairs or threes (spaces or dashes), suffix A-D. The suffix may be missing
   only when the prefix is upper case. With a suffix any two-letter prefix is
   matched (HMRC's never-issued ``QQ 12 34 56 C`` too): it is meant as an NI number.
+* Addresses: a house number (1-3 digits, optional letter or range, optionally
+  after "Flat 2," / "Apartment 3") followed by one to three capitalised words and
+  a street word (Street/St, Road/Rd, Lane, Avenue/Ave, Close, Drive, Crescent,
+  Gardens, Grove, Terrace, Place, Way, Court, Row, Mews, Walk, View, Rise ...),
+  in title case or capitals. Not after "Section", "Clause", "Question" and such
+  words, nor a 4-digit year; streets without a number, house names and addresses
+  typed in lower case are not found. A few government addresses cited as such
+  (``10 Downing Street``, ``1 Horse Guards Road`` ...) are kept.
 * Names: metadata names (full name anywhere, case-insensitive; a first or last
   name of 3+ letters alone when capitalised in the text), a title (Mr, Dr,
   Cllr ...) with the following 1-2 capitalised words (the title is part of the
@@ -70,10 +79,11 @@ POSTCODE = "POSTCODE"
 NI_NUMBER = "NI_NUMBER"
 URL = "URL"
 NAME = "NAME"
-KINDS: tuple[str, ...] = (EMAIL, PHONE, POSTCODE, NI_NUMBER, URL, NAME)
+ADDRESS = "ADDRESS"
+KINDS: tuple[str, ...] = (EMAIL, PHONE, POSTCODE, NI_NUMBER, URL, NAME, ADDRESS)
 
 # When spans of different kinds overlap, the earlier kind in this order wins.
-_PRIORITY = {EMAIL: 0, URL: 1, NI_NUMBER: 2, PHONE: 3, POSTCODE: 4, NAME: 5}
+_PRIORITY = {EMAIL: 0, URL: 1, NI_NUMBER: 2, PHONE: 3, POSTCODE: 4, ADDRESS: 5, NAME: 6}
 
 
 @dataclass(frozen=True)
@@ -315,6 +325,71 @@ def _postcode_spans(text: str, out: list[Span]) -> None:
     if "0" in text and ("GIR" in text or "gir" in text):
         for m in _GIR_RE.finditer(text):
             out.append(Span(m.start(), m.end(), POSTCODE))
+
+
+# --------------------------------------------------------------------------
+# Street addresses (need a digit: the house number)
+# --------------------------------------------------------------------------
+
+_STREET_WORDS = (
+    "Street|St|Road|Rd|Lane|Ln|Avenue|Ave|Close|Drive|Crescent|Cres|Gardens|Gdns|Grove"
+    "|Terrace|Tce|Place|Pl|Way|Court|Ct|Row|Mews|Walk|View|Rise|Square|Sq|Parade|Hill|Wynd"
+)
+_APOSTROPHES = "'\u2019"
+_ADDRESS_WORD = rf"[A-Z][a-z{_APOSTROPHES}]+(?:-[A-Z][a-z{_APOSTROPHES}]+)*"
+# Digit-anchored; the boundary before the number and the word before it are checked in
+# Python. Title case, or the whole address in capitals.
+_ADDRESS_RE = re.compile(
+    r"[0-9](?<![\w£$.,/:+-][0-9])[0-9]{0,2}(?![0-9])[A-Za-z]?"
+    r"(?:[ \t]?-[ \t]?[0-9]{1,3}[A-Za-z]?)?,?[ \t]+(?=[A-Z])"
+    rf"(?:(?:{_ADDRESS_WORD}[ \t]+){{1,3}}(?:{_STREET_WORDS})"
+    rf"|(?:[A-Z][A-Z{_APOSTROPHES}]+[ \t]+){{1,3}}(?:{_STREET_WORDS.upper()}))"
+    rf"(?![\w{_APOSTROPHES}-])"
+)
+# Words after which a number is not a house number ("Section 12 Street-works").
+_NOT_HOUSE_AFTER_TEXT = """
+section sections clause clauses paragraph paragraphs para article articles chapter chapters
+part parts schedule schedules question questions page pages proposal proposals annex
+regulation regulations rule rules item items point points figure table step stage phase
+option options route routes junction platform year years room floor level over around about
+nearly almost some only under than
+"""
+_NOT_HOUSE_AFTER = frozenset(_NOT_HOUSE_AFTER_TEXT.split())
+_FLAT_BEFORE_RE = re.compile(
+    r"(?:flat|apartment|apt|unit|suite)\.?[ \t]*[0-9]{1,4}[a-z]?[ \t]*,?[ \t]*$"
+)
+_PUBLIC_ADDRESSES = frozenset(
+    {
+        "10 downing street",
+        "11 downing street",
+        "1 horse guards road",
+        "2 marsham street",
+        "100 parliament street",
+        "102 petty france",
+        "1 victoria street",
+        "39 victoria street",
+    }
+)
+
+
+def _address_spans(text: str, lowered: str, out: list[Span]) -> None:
+    for m in _ADDRESS_RE.finditer(text):
+        start, end = m.start(), m.end()
+        if start:
+            before = text[start - 1]
+            if _is_word_char(before) or before in "£$.,/:-+":
+                continue
+        if lowered[start:end] in _PUBLIC_ADDRESSES:
+            continue
+        head = lowered[max(0, start - 24) : start]
+        flat = _FLAT_BEFORE_RE.search(head)
+        if flat is not None:
+            start -= len(head) - flat.start()
+        else:
+            words = head.split()
+            if words and words[-1].strip("(,") in _NOT_HOUSE_AFTER:
+                continue
+        out.append(Span(start, end, ADDRESS))
 
 
 # --------------------------------------------------------------------------
@@ -905,6 +980,8 @@ def _detect(
             _ni_spans(text, spans)
         if POSTCODE in kinds:
             _postcode_spans(text, spans)
+        if ADDRESS in kinds:
+            _address_spans(text, lowered, spans)
     if NAME in kinds:
         found = _name_spans(text, lowered, names)
         if ner:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 DEFAULT_SEED = 20160401
-KINDS = ("EMAIL", "PHONE", "POSTCODE", "NI_NUMBER", "URL", "NAME")
+KINDS = ("EMAIL", "PHONE", "POSTCODE", "NI_NUMBER", "URL", "NAME", "ADDRESS")
 
 
 @dataclass(frozen=True)
@@ -368,7 +368,45 @@ class _Builder:
     def street(self) -> tuple[str, str | None]:
         r = self.rng
         streets = ["Acacia Avenue", "Mill Lane", "Station Road", "Church Street", "Park View"]
-        return f"{r.randint(1, 220)} {r.choice(streets)}", None
+        return f"{r.randint(1, 220)} {r.choice(streets)}", "ADDRESS"
+
+    def address(self) -> tuple[str, str | None]:
+        """A street address as people type it (house number, flat, abbreviations ...)."""
+        r = self.rng
+        names = [
+            "Victoria", "Mill", "Station", "Church", "Queen", "Manor", "Orchard", "Chapel",
+            "High", "Park", "Albert", "King Edward", "St Mary's", "Upper Brook", "Beech",
+            "Hawthorn", "Castle", "Bridge", "Meadow", "Windsor", "Grange", "Elm Tree",
+        ]  # fmt: skip
+        suffixes = [
+            "Street", "Road", "Lane", "Avenue", "Close", "Drive", "Crescent", "Gardens",
+            "Grove", "Terrace", "Place", "Way", "Court", "Row", "Mews", "Walk", "View", "Rise",
+        ]  # fmt: skip
+        short = {"Street": "St", "Road": "Rd", "Avenue": "Ave", "Crescent": "Cres"}
+        number = str(r.randint(1, 240))
+        street = f"{r.choice(names)} {r.choice(suffixes)}"
+        form = r.random()
+        if form < 0.4:
+            return f"{number} {street}", "ADDRESS"
+        if form < 0.55:
+            return f"Flat {r.randint(1, 12)}, {number} {street}", "ADDRESS"
+        if form < 0.62:
+            return f"Flat {r.randint(1, 12)} {number} {street}", "ADDRESS"
+        if form < 0.7:
+            return f"{number}{r.choice('abAB')} {street}", "ADDRESS"
+        if form < 0.8:
+            name, suffix = street.rsplit(" ", 1)
+            dot = r.choice(["", "."])
+            return f"{number} {name} {short.get(suffix, suffix)}{dot}", "ADDRESS"
+        if form < 0.86:
+            return f"{number}-{int(number) + 2} {street}", "ADDRESS"
+        if form < 0.92:
+            return f"{number} {street}".lower(), "ADDRESS"  # typed in lower case
+        if form < 0.96:
+            return f"{number} {street}".upper(), "ADDRESS"  # typed in capitals
+        # a house name instead of a number
+        house = r.choice(["Rose Cottage", "The Old Rectory", "Ivy House", "Tŷ Gwyn"])
+        return f"{house}, {street}", "ADDRESS"
 
     def year(self) -> tuple[str, str | None]:
         return str(self.rng.randint(1998, 2016)), None
@@ -637,6 +675,55 @@ NEGATIVES = [
 ]
 
 
+ADDRESS_TEMPLATES = [
+    "My address is {address}, {town} {postcode}.",
+    "I live at {address} and the council still has my details wrong.",
+    "Please write to me at {address}, {town}.",
+    "Our house at {address} was flooded in {year} and no agency shared anything.",
+    "{filler} Address: {address}, {town}.",
+    "Send the summary to {address} please.",
+    "I have lived at {address} for {age} years.",
+    "Letters for the previous owner of {address} still arrive every week.",
+    "My mother lives at {address}, {town}, and was sent someone else's records.",
+    "{filler}\n\n{fullname}\n{address}\n{town}",
+]
+
+# Hard negatives for addresses: numbers before capitalised words, streets without numbers,
+# public buildings' addresses cited as such.
+ADDRESS_NEGATIVES = [
+    "There are 3 main points I want to make about Proposal 2.",
+    "Section 12 Street-works Act powers are a different matter.",
+    "The New Roads and Street Works Act 1991 is a good model for notices.",
+    "In 2015 High Street banks closed two branches in our town.",
+    "In 1998 Church Road was pedestrianised and nobody was asked.",
+    "It is a 10 minute walk from the Town Hall to the job centre.",
+    "The A38 Bristol Road is where most accidents happen.",
+    "Victoria Street in Westminster houses several departments.",
+    "I work 4 days a week in an office on Station Road.",
+    "Questions 5 Park Lane residents raised were never answered.",
+    "Write to the Prime Minister at 10 Downing Street if you disagree.",
+    "The Treasury, 1 Horse Guards Road, should publish the business case.",
+    "Around 40 Acacia Avenue-style streets in the borough were surveyed.",
+    "Over 2 Million Road users pay vehicle excise duty online.",
+    "Chapter 4 Green Paper proposals were better than these.",
+    "We held 3 Drive-in sessions and 2 online webinars.",
+]
+
+
+def address_cases(seed: int = DEFAULT_SEED, n: int = 80) -> list[Case]:
+    """Street addresses (gold ADDRESS spans, with any postcode or name in them) and their hard
+    negatives. Their own random stream, so the other cases stay as they were."""
+    rng = random.Random(seed + 2)
+    b = _Builder(rng)
+    cases: list[Case] = []
+    for i in range(n):
+        b.person = b.new_person()
+        text, spans = _render(ADDRESS_TEMPLATES[i % len(ADDRESS_TEMPLATES)], b)
+        cases.append(Case(text, tuple(spans), (), "positive", ("ADDRESS",)))
+    cases.extend(Case(text, (), (), "negative", ("NEGATIVE",)) for text in ADDRESS_NEGATIVES)
+    return cases
+
+
 def _negative_variants(rng: random.Random) -> list[str]:
     """Extra hard negatives: tricky numbers and words combined with fillers."""
     out: list[str] = []
@@ -694,6 +781,7 @@ def generate_cases(
     negatives = list(NEGATIVES) + _negative_variants(rng)
     for text in negatives:
         cases.append(Case(text, (), (), "negative", ("NEGATIVE",)))
+    cases.extend(address_cases(seed))
     return cases
 
 

@@ -67,7 +67,7 @@ def score(cases: list[Case]) -> tuple[dict[str, dict[str, float | int]], list[di
                     }
                 )
     per_kind: dict[str, dict[str, float | int]] = {}
-    for kind in KINDS:
+    for kind in [*KINDS, *sorted(set(gold_n) - set(KINDS))]:  # a kind not detected yet too
         per_kind[kind] = {
             "gold": gold_n[kind],
             "found": gold_found[kind],

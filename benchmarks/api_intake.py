@@ -6,13 +6,16 @@ Starts `uvicorn app.main:create_app` with N worker processes against DATABASE_UR
 embedded PostgreSQL in a temporary folder), creates an open consultation, and drives it
 with a small asyncio HTTP/1.1 client on keep-alive connections (cheap, so most of the two
 cores stay with the server and the database). Prints JSON: responses/s, p50/p99 latency,
-errors, and the number of rows actually stored.
+errors, the number of rows actually stored and, since wall-clock figures are noisy on a
+shared machine, the CPU time per 1,000 responses of the server processes, of PostgreSQL
+(when it runs on this machine) and of the client, with the load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -39,6 +42,51 @@ SENTENCES = [
     "Consent should be asked for every new use of my data.",
     "The savings should go back into front-line services.",
 ]
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (None if it is gone or hidden)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw.rsplit(")", 1)[1].split()
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def tree_cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process, its live descendants and its reaped children."""
+    if pid is None or (fields := _stat(pid)) is None:
+        return None
+    ticks = sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    for child in _children(pid):
+        ticks += round((tree_cpu_seconds(child) or 0.0) * CLOCK_TICKS)
+    return ticks / CLOCK_TICKS
+
+
+def postmaster_pid(url: str) -> int | None:
+    """PostgreSQL's main process, when it runs on this machine and /proc shows it."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        fields = _stat(int(row[0])) if row else None  # while the backend is alive
+    return int(fields[1]) if fields else None
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def free_port() -> int:
@@ -207,7 +255,20 @@ def run(url: str, seconds: float, concurrency: int, workers: int) -> dict[str, A
         )
         requests = request_bodies(detail, 2000, slug, port)
         asyncio.run(drive(port, requests, min(3.0, seconds), concurrency))  # warm-up: pools, caches
+        postgres = postmaster_pid(url)
+        load_before = load_average()
+        cpu_before = (
+            tree_cpu_seconds(server.pid),
+            tree_cpu_seconds(postgres),
+            time.process_time(),
+        )
         latencies, statuses, elapsed = asyncio.run(drive(port, requests, seconds, concurrency))
+        cpu_after = (
+            tree_cpu_seconds(server.pid),
+            tree_cpu_seconds(postgres),
+            time.process_time(),
+        )
+        load_after = load_average()
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -218,6 +279,13 @@ def run(url: str, seconds: float, concurrency: int, workers: int) -> dict[str, A
             (slug,),
         ).fetchone()
     ok = statuses.get(201, 0)
+
+    def per_thousand(i: int) -> float | None:
+        before, after = cpu_before[i], cpu_after[i]
+        if before is None or after is None or not ok:
+            return None
+        return round((after - before) * 1000 / ok, 3)
+
     return {
         "benchmark": "api_intake",
         "workers": workers,
@@ -228,6 +296,12 @@ def run(url: str, seconds: float, concurrency: int, workers: int) -> dict[str, A
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "statuses": statuses,
         "stored_rows_including_warmup": stored[0] if stored else None,
+        "cpu_seconds_per_1000_responses": {
+            "server": per_thousand(0),
+            "postgres": per_thousand(1),
+            "client": per_thousand(2),
+        },
+        "load_average_before_after": [load_before, load_after],
         "cpu_count": os.cpu_count(),
     }
 

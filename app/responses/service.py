@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from pydantic import ValidationError
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -102,7 +103,7 @@ def request_fingerprint(data: SubmissionIn) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def make_receipt(slug: str, response: Response) -> Receipt:
+def make_receipt(slug: str, response: Response | _Stored) -> Receipt:
     secret = response_secret(response.receipt_code)
     return Receipt(
         receipt_code=response.receipt_code,
@@ -217,7 +218,7 @@ async def _store_once(
             # A savepoint, so a lost race on the key leaves the transaction usable.
             async with session.begin_nested():
                 response = await _store(session, *store)
-    except IntegrityError:
+    except (IntegrityError, psycopg.errors.IntegrityError):
         # A concurrent retry with the same key won the race: answer with its receipt.
         existing = (
             await _existing_for_key(session, store[0], idempotency_key) if idempotency_key else None
@@ -231,36 +232,45 @@ async def _store_once(
 # One round trip: the consultation is checked to be open and the respondent, response and
 # answers are inserted in a single statement (data-modifying CTEs; foreign keys are checked
 # at the end of the statement, when all rows exist). Nothing is inserted when it is not open.
-_STORE_RESPONSE = text(
-    """
+# psycopg placeholders: it runs on the request's driver connection (see _store).
+_STORE_RESPONSE = """
     WITH open_consultation AS (
         SELECT id FROM consultations
-        WHERE id = :consultation_id AND status = 'open'
+        WHERE id = %(consultation_id)s AND status = 'open'
           AND (opens_at IS NULL OR opens_at <= now())
           AND (closes_at IS NULL OR closes_at > now())
     ), new_respondent AS (
         INSERT INTO respondents (id, consultation_id, kind, name, organisation_name,
             organisation_type, region, email, publication_consent, channel, attributes)
-        SELECT :respondent_id, id, :kind, :name, :organisation_name,
-            :organisation_type, :region, :email, :publication_consent, :channel, '{}'
+        SELECT %(respondent_id)s, id, %(kind)s, %(name)s, %(organisation_name)s,
+            %(organisation_type)s, %(region)s, %(email)s, %(publication_consent)s, %(channel)s,
+            '{}'
         FROM open_consultation
     ), new_response AS (
         INSERT INTO responses (id, consultation_id, respondent_id, receipt_code, submitted_at,
             status, channel, idempotency_key, request_hash)
-        SELECT :response_id, id, :respondent_id, :receipt_code, :submitted_at,
-            'received', :channel, :idempotency_key, :request_hash
+        SELECT %(response_id)s, id, %(respondent_id)s, %(receipt_code)s, %(submitted_at)s,
+            'received', %(channel)s, %(idempotency_key)s, %(request_hash)s
         FROM open_consultation
         RETURNING id
     ), new_answers AS (
         INSERT INTO answers (id, response_id, question_id, text, redacted_text, options)
         SELECT gen_random_uuid(), r.id, a.question_id, a.text, a.redacted_text, a.options
         FROM new_response AS r,
-            jsonb_to_recordset(CAST(:answers AS jsonb))
+            jsonb_to_recordset(CAST(%(answers)s AS jsonb))
                 AS a(question_id uuid, text text, redacted_text text, options text[])
     )
     SELECT count(*) FROM new_response
-    """
-)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """What a receipt needs of a response just stored (no ORM object on the hot path)."""
+
+    receipt_code: str
+    submitted_at: datetime
+    status: ResponseStatus
 
 
 async def _store(
@@ -271,20 +281,10 @@ async def _store(
     channel: Channel,
     idempotency_key: str | None,
     fingerprint: str,
-) -> Response | None:
+) -> _Stored | None:
     """The stored response, or None when the consultation was not open (nothing stored)."""
     names = [respondent.name] if respondent.name else []
-    response = Response(
-        id=uuid.uuid4(),
-        consultation_id=consultation_id,
-        respondent_id=uuid.uuid4(),
-        receipt_code=new_receipt_code(),
-        submitted_at=datetime.now(UTC),
-        status=ResponseStatus.received,
-        channel=channel,
-        idempotency_key=idempotency_key,
-        request_hash=fingerprint,
-    )
+    stored = _Stored(new_receipt_code(), datetime.now(UTC), ResponseStatus.received)
     answer_rows = [
         {
             "question_id": str(a.question_id),
@@ -294,12 +294,16 @@ async def _store(
         }
         for a in answers
     ]
-    # The Core connection: this hot path needs none of the ORM's per-statement machinery.
+    # The session's own connection and transaction, driven through psycopg directly: this
+    # hot path needs none of SQLAlchemy's statement machinery (psycopg prepares the
+    # statement on each connection after a few uses).
     connection = await session.connection()
-    stored = await connection.scalar(
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    cursor = await driver.execute(
         _STORE_RESPONSE,
         {
-            "respondent_id": response.respondent_id,
+            "respondent_id": uuid.uuid4(),
             "consultation_id": consultation_id,
             "kind": respondent.kind.value,
             "name": respondent.name,
@@ -309,15 +313,16 @@ async def _store(
             "email": str(respondent.email) if respondent.email else None,
             "publication_consent": respondent.publication_consent.value,
             "channel": channel.value,
-            "response_id": response.id,
-            "receipt_code": response.receipt_code,
-            "submitted_at": response.submitted_at,
+            "response_id": uuid.uuid4(),
+            "receipt_code": stored.receipt_code,
+            "submitted_at": stored.submitted_at,
             "idempotency_key": idempotency_key,
             "request_hash": fingerprint,
             "answers": json.dumps(answer_rows),
         },
     )
-    return response if stored else None
+    row = await cursor.fetchone()
+    return stored if row and row[0] else None
 
 
 async def _own_response(

@@ -21,7 +21,6 @@ from app.enums import Role
 from app.errors import ImportFailed
 from app.imports import service
 from app.imports.models import Import
-from app.imports.router import router as imports_router
 from app.responses.models import Answer, Respondent, Response
 from tests.conftest import Users, bearer
 from tests.factories import create_consultation
@@ -66,15 +65,6 @@ ROWS = [
     ],
     ["r-3", "", "", "", "", "", "neither agree nor disagree", "No comment", ""],
 ]
-
-
-@pytest.fixture(autouse=True)
-def imports_route(app_instance: Any) -> None:
-    """The router is registered in app.main by the app's owner; make sure tests have it."""
-    if not any(
-        getattr(r, "path", None) == URL.replace(SLUG, "{slug}") for r in app_instance.routes
-    ):
-        app_instance.include_router(imports_router)
 
 
 @pytest.fixture
@@ -775,3 +765,23 @@ async def test_semicolon_csv_with_bom_and_crlf(
     rows = await stored(session)
     assert rows["x1"][2]["1"].text == "Fine, I think"
     assert rows["x2"][2]["1"].text == "Two\r\nlines"
+
+
+def test_openapi_operation_ids_are_unique(app_instance: Any) -> None:
+    """The import route is registered once (app.main): the OpenAPI document builds without a
+    duplicate operation id (FastAPI warns and clients generated from it break)."""
+    import warnings
+    from collections import Counter
+
+    app_instance.openapi_schema = None  # built afresh from the routes as they are now
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        document = app_instance.openapi()
+    ids = Counter(
+        op["operationId"]
+        for item in document["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    )
+    assert [i for i, n in ids.items() if n > 1] == []
+    assert ids["import_file_api_v1_consultations__slug__imports_post"] == 1

@@ -24,10 +24,21 @@ latest <date> folder is used).
 The positions of the answers that are not in the seed are not given to the model (the layout
 has no stance question among its inputs): stance accuracy is that of the text stance model.
 
-Timings: `import_seconds` (read, validate, redact, write), `coding_seconds` (code + stance
-runs: fit, features, prediction, evidence, writing codings), `answers_per_second` = answers /
-(import + coding), and `answers_per_cpu_second` = answers / CPU seconds of this process over
-the same steps (the PostgreSQL server's CPU is not included).
+Speed. The end-to-end figure counts every answer of the dataset once and the two timed steps:
+the import (read, validate, **redact**, write) and the code + stance runs (fit with its
+cross-validation, features, prediction, evidence, writing codings). The seed's codings and the
+scoring are not timed.
+- `answers_per_cpu_second` = answers / CPU seconds of the Consult process over both steps
+  (`time.process_time`, all its threads, plus the CPU of child processes it waited for:
+  redaction worker processes on large imports). This is the per-core figure: analysis chunks
+  use one BLAS thread (`app.jobs.service.one_blas_thread`).
+- `coding_answers_per_cpu_second`: the same for the code + stance runs alone (no redaction).
+- `answers_per_second` = answers / wall seconds of both steps (on a shared machine this
+  includes waiting for the CPU).
+- `database_cpu_seconds`: CPU of this benchmark's PostgreSQL backends over both steps, read
+  from /proc when the server runs on this machine (None otherwise); not in the figures above.
+- `phases`: wall and CPU seconds per step, and the code runs' chunk steps summed over parts
+  (fit or load, read, predict + evidence, write).
 """
 
 from __future__ import annotations
@@ -189,6 +200,49 @@ def benchmark(
 # --------------------------------------------------------------------------------------
 
 
+def _cpu() -> float:
+    """CPU seconds of this process (all threads) and of its waited-for children."""
+    times = os.times()
+    return time.process_time() + times.children_user + times.children_system
+
+
+async def _backend_cpu(session: Any) -> dict[int, float]:
+    """CPU seconds so far of this database's backends, by pid; {} when not readable (the
+    server runs elsewhere)."""
+    from sqlalchemy import text
+
+    pids = await session.scalars(
+        text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    )
+    return _proc_cpu([int(pid) for pid in pids])
+
+
+def _proc_cpu(pids: list[int]) -> dict[int, float]:
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+                stat = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return {}
+        out[pid] = (int(stat[11]) + int(stat[12])) / tick
+    return out
+
+
+def _db_cpu(before: dict[int, float], after: dict[int, float]) -> float | None:
+    if not after:
+        return None
+    return round(sum(v - before.get(pid, 0.0) for pid, v in after.items()), 3)
+
+
+def _loadavg() -> list[float] | None:
+    try:
+        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+    except OSError:
+        return None
+
+
 def _write_lines(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
@@ -254,7 +308,9 @@ async def _run(
             await session.commit()
         proposal_of = {p.number: detail.proposals[i].id for i, p in enumerate(parts)}
 
-        cpu0, wall0 = time.process_time(), time.perf_counter()
+        async with sessionmaker() as session:
+            db0 = await _backend_cpu(session)
+        cpu0, wall0 = _cpu(), time.perf_counter()
         async with sessionmaker() as session:
             imported = await import_responses(
                 session,
@@ -266,7 +322,9 @@ async def _run(
                 max_answer_chars=max(get_settings().max_answer_chars, 1_000_000),
             )
             await session.commit()
-        import_cpu, import_seconds = time.process_time() - cpu0, time.perf_counter() - wall0
+        import_cpu, import_seconds = _cpu() - cpu0, time.perf_counter() - wall0
+        async with sessionmaker() as session:
+            db1 = await _backend_cpu(session)
 
         # Answers by (part, response_id), codeframes, the seed's human codings and stances.
         seeded: dict[int, set[str]] = {}
@@ -347,7 +405,9 @@ async def _run(
                     )
             await session.commit()
 
-        cpu0, wall0 = time.process_time(), time.perf_counter()
+        async with sessionmaker() as session:
+            db2 = await _backend_cpu(session)
+        cpu0, wall0 = _cpu(), time.perf_counter()
         runs: list[dict[str, Any]] = []
         for part in parts:
             kinds = ("code", "stance") if part.positions else ("code",)
@@ -383,7 +443,11 @@ async def _run(
                             "timings": run.timings,
                         }
                     )
-        coding_cpu, coding_seconds = time.process_time() - cpu0, time.perf_counter() - wall0
+        coding_cpu, coding_seconds = _cpu() - cpu0, time.perf_counter() - wall0
+        async with sessionmaker() as session:
+            db3 = await _backend_cpu(session)
+        db_import, db_coding = _db_cpu(db0, db1), _db_cpu(db2, db3)
+        db_cpu = None if db_import is None or db_coding is None else db_import + db_coding
 
         # Predictions and scores.
         gold_all: list[list[str]] = []
@@ -445,6 +509,19 @@ async def _run(
     total = imported.answers
     seconds = import_seconds + coding_seconds
     cpu = import_cpu + coding_cpu
+    steps = ("model", "read", "predict", "write")
+    code_steps = {
+        f"{step}_{unit}seconds": round(
+            sum(
+                float(r["counts"].get(f"{step}_{unit}seconds") or 0)
+                for r in runs
+                if r["kind"] == "code"
+            ),
+            3,
+        )
+        for step in steps
+        for unit in ("", "cpu_")
+    }
     return {
         "dataset": str(dataset),
         "parts": len(parts),
@@ -463,6 +540,24 @@ async def _run(
         "answers_per_second": round(total / seconds, 1) if seconds else None,
         "coding_answers_per_second": round(total / coding_seconds, 1) if coding_seconds else None,
         "answers_per_cpu_second": round(total / cpu, 1) if cpu else None,
+        "coding_answers_per_cpu_second": round(total / coding_cpu, 1) if coding_cpu else None,
+        "wall_seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
+        "database_cpu_seconds": db_cpu,
+        "phases": {
+            "import": {
+                "wall_seconds": round(import_seconds, 3),
+                "cpu_seconds": round(import_cpu, 3),
+                "database_cpu_seconds": db_import,
+            },
+            "coding": {
+                "wall_seconds": round(coding_seconds, 3),
+                "cpu_seconds": round(coding_cpu, 3),
+                "database_cpu_seconds": db_coding,
+            },
+            "code_chunks": code_steps,
+        },
+        "loadavg": _loadavg(),
         "cpu_count": os.cpu_count(),
         "runs": runs,
     }

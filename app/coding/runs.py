@@ -76,6 +76,7 @@ from app.coding.service import (
     write_model_stances,
 )
 from app.consultations.models import Consultation, Proposal, Question
+from app.db import refresh_statistics
 from app.enums import Stance as StanceValue
 from app.errors import Conflict, NotFound, ValidationFailed, field_error
 from app.jobs.models import AnalysisRun, AnalysisRunChunk, RunKind
@@ -349,6 +350,9 @@ async def _artefact(session: AsyncSession, run: AnalysisRun, fit: Any) -> Any:
     if found is not None:
         return found[1]
     clock = time.perf_counter()
+    # Fresh planner statistics before the run's statements (after a bulk import they may say
+    # the tables are empty: one INSERT INTO stances ran for minutes as a nested loop).
+    await refresh_statistics(session)
     bundle, metrics = await fit(session, run)
     buffer = io.BytesIO()
     pickle.dump(bundle, buffer, protocol=5)
@@ -459,8 +463,23 @@ async def _fit_code(session: AsyncSession, run: AnalysisRun) -> tuple[CodeModel,
         )
     )
     code_of = {t.id: t.code for t in themes}
-    coded = await _coded_rows(session, run.proposal_id, codeframe_id)
-    coded = _content_order(list(coded), lambda r: r.text)
+    coded = list(await _coded_rows(session, run.proposal_id, codeframe_id))
+    positions_by_response = await known_positions(
+        session, inputs, list({r.response_id for r in coded})
+    )
+
+    def content(r: Any) -> tuple[str, str, list[str], str]:
+        # As _content_order by text, then codes and stance: answers with the same text keep
+        # one order whatever order the database returned them in (it depends on the plan).
+        known = positions_by_response.get(r.response_id)
+        return (
+            hashlib.sha256(r.text.encode()).hexdigest(),
+            r.text,
+            sorted(code_of[t] for t in r.present or [] if t in code_of),
+            known[0] if known else "",
+        )
+
+    coded.sort(key=content)
     params = dict(run.parameters.get("coder") or {})
     uncoded = (
         await session.execute(
@@ -476,9 +495,6 @@ async def _fit_code(session: AsyncSession, run: AnalysisRun) -> tuple[CodeModel,
     unlabelled = sorted(r.text for r in uncoded)
     texts = [r.text for r in coded]
     labels = [sorted(code_of[t] for t in r.present or [] if t in code_of) for r in coded]
-    positions_by_response = await known_positions(
-        session, inputs, list({r.response_id for r in coded})
-    )
     positions = [
         positions_by_response[r.response_id][0] if r.response_id in positions_by_response else None
         for r in coded
@@ -668,66 +684,91 @@ def code_decisions(
     P = coder.predict_proba(texts, positions=usable) if usable else coder.predict_proba(texts)
     label_sets = coder.decode(P)
     classes = [str(c) for c in coder.classes_]
+    n, T = P.shape
     X = model.vectorizer.transform(texts).tocsr()
     S = np.asarray((X @ model.seed_matrix.T).toarray()) if len(model.seed_answer_ids) else None
-    seed_pos = {c: np.flatnonzero([c in labs for labs in model.seed_labels]) for c in classes}
     vocabulary = model.vectorizer.get_feature_names_out()
     thresholds = np.asarray([model.thresholds.get(c, 0.5) for c in classes], dtype=np.float64)
     Pc = np.clip(P, 1e-6, 1 - 1e-6)
     Tc = np.clip(thresholds, 1e-6, 1 - 1e-6)
     margin = np.abs(np.log(Pc / (1 - Pc)) - np.log(Tc / (1 - Tc))[None, :])
-    near_threshold = margin <= REVIEW_MARGIN
-    theme_uuid = {c: uuid.UUID(model.theme_ids[c]) for c in classes if c in model.theme_ids}
+    column = {c: j for j, c in enumerate(classes)}
+    chosen = np.zeros((n, T), dtype=bool)
+    for i, labs in enumerate(label_sets):
+        chosen[i, [column[c] for c in labs]] = True
+    borderline = (margin <= REVIEW_MARGIN) | (chosen & (thresholds[None, :] > P))
+    theme_uuid = [uuid.UUID(model.theme_ids[c]) if c in model.theme_ids else None for c in classes]
+    # (answer, theme) pairs a model may decide on: the theme is in the codeframe and no
+    # person decided on it.
+    open_ = np.tile(np.asarray([t is not None for t in theme_uuid], dtype=bool), (n, 1))
+    row_index = {a: i for i, a in enumerate(answer_ids)}
+    theme_column = {t: j for j, t in enumerate(theme_uuid) if t is not None}
+    for decided_answer, decided_theme in human:
+        if decided_answer in row_index and decided_theme in theme_column:
+            open_[row_index[decided_answer], theme_column[decided_theme]] = False
+    # The absent theme with the least certain decision (as stored, first on ties).
+    Q = np.asarray([[round(q, 6) for q in row] for row in P.tolist()]).reshape(n, T)
+    certainty = np.where(open_ & ~chosen, np.maximum(Q, 1.0 - Q), 2.0)
+    anchor = np.where(certainty.min(1) < 2.0, certainty.argmin(1), -1) if T else np.zeros(0)
+    # Evidence (present and borderline decisions), computed per theme over its rows.
+    explain = open_ & (chosen | borderline)
+    terms: dict[tuple[int, int], list[list[Any]]] = {}
+    examples: dict[tuple[int, int], list[dict[str, Any]]] = {}
     indptr, indices, data = X.indptr, X.indices, X.data
+    lengths = np.diff(indptr)
+    row_of = np.repeat(np.arange(n), lengths)
+    offset = np.arange(len(indices)) - np.repeat(indptr[:-1], lengths)
+    for j, code in enumerate(classes):
+        rows = np.flatnonzero(explain[:, j])
+        if not len(rows):
+            continue
+        # The answer's terms by weight in the theme's profile (stable: term order on ties).
+        take = np.isin(row_of, rows)
+        weights = data[take] * model.profiles[j, indices[take]]
+        order = np.lexsort((offset[take], -weights, row_of[take]))
+        w_sorted, r_sorted, t_sorted = weights[order], row_of[take][order], indices[take][order]
+        starts = np.searchsorted(r_sorted, rows)
+        ends = np.searchsorted(r_sorted, rows, side="right")
+        for i, a, b in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            b = min(b, a + EVIDENCE_TERMS)
+            terms[i, j] = [
+                [str(vocabulary[t_sorted[k]]), round(float(w_sorted[k]), 4)]
+                for k in range(a, b)
+                if w_sorted[k] > 0
+            ]
+        if S is not None:
+            pos = np.flatnonzero([code in labs for labs in model.seed_labels])
+            near = pos[
+                np.argsort(-S[np.ix_(rows, pos)], axis=1, kind="stable")[:, :EVIDENCE_EXAMPLES]
+            ]
+            for i, ks in zip(rows.tolist(), near.tolist(), strict=True):
+                examples[i, j] = [
+                    {"answer_id": model.seed_answer_ids[k], "similarity": round(float(S[i, k]), 4)}
+                    for k in ks
+                ]
     out: list[ModelCoding] = []
-    for i, (answer_id, labs) in enumerate(zip(answer_ids, label_sets, strict=True)):
-        chosen = set(labs)
-        row_idx = indices[indptr[i] : indptr[i + 1]]
-        row_val = data[indptr[i] : indptr[i + 1]]
+    for i, answer_id in enumerate(answer_ids):
         p_row = P[i].tolist()
-        # The absent theme with the least certain decision (first on ties).
-        anchor, anchor_certainty = -1, 2.0
-        for j, code in enumerate(classes):
-            if code in chosen or code not in theme_uuid:
+        for j in range(T):
+            theme_id = theme_uuid[j]
+            if theme_id is None or not open_[i, j]:
                 continue
-            if (answer_id, theme_uuid[code]) in human:
-                continue
-            q = round(p_row[j], 6)  # as stored
-            certainty = max(q, 1.0 - q)
-            if certainty < anchor_certainty:
-                anchor, anchor_certainty = j, certainty
-        for j, code in enumerate(classes):
-            theme_id = theme_uuid.get(code)
-            if theme_id is None or (answer_id, theme_id) in human:
+            present = bool(chosen[i, j])
+            is_borderline = bool(borderline[i, j])
+            if not (
+                present or is_borderline or j == anchor[i] or (answer_id, theme_id) in supersede
+            ):
                 continue
             p = p_row[j]
-            present = code in chosen
-            borderline = bool(near_threshold[i, j] or (present and p < thresholds[j]))
-            if not (present or borderline or j == anchor or (answer_id, theme_id) in supersede):
-                continue
             evidence: dict[str, Any] = {
                 "probability": round(p, 4),
                 "threshold": round(float(thresholds[j]), 4),
-                "borderline": borderline,
+                "borderline": is_borderline,
             }
-            if present or borderline:
-                weights = row_val * model.profiles[j, row_idx]
-                order = np.argsort(-weights, kind="stable")[:EVIDENCE_TERMS]
-                evidence["terms"] = [
-                    [str(vocabulary[row_idx[k]]), round(float(weights[k]), 4)]
-                    for k in order
-                    if weights[k] > 0
-                ]
+            if present or is_borderline:
+                evidence["terms"] = terms[i, j]
                 if S is not None:
-                    pos = seed_pos[code]
-                    near = pos[np.argsort(-S[i, pos], kind="stable")][:EVIDENCE_EXAMPLES]
-                    evidence["examples"] = [
-                        {
-                            "answer_id": model.seed_answer_ids[k],
-                            "similarity": round(float(S[i, k]), 4),
-                        }
-                        for k in near
-                    ]
+                    evidence["examples"] = examples[i, j]
             out.append(
                 ModelCoding(
                     answer_id=answer_id,
@@ -759,13 +800,17 @@ async def code_chunk(
 ) -> ChunkResult:
     assert run.proposal_id is not None
     clock = [time.perf_counter()]
+    cpu_clock = [time.process_time()]
+    cpu: dict[str, float] = {}
 
-    def lap() -> float:
+    def lap(step: str) -> float:
         clock.append(time.perf_counter())
+        cpu_clock.append(time.process_time())
+        cpu[f"{step}_cpu_seconds"] = round(cpu_clock[-1] - cpu_clock[-2], 4)
         return round(clock[-1] - clock[-2], 4)
 
     model: CodeModel = await _artefact(session, run, _fit_code)
-    model_seconds = lap()
+    model_seconds = lap("model")
     inputs = await proposal_inputs(session, run.proposal_id)
     rows = (
         await session.execute(
@@ -792,7 +837,7 @@ async def code_chunk(
     todo = [r for r in rows if r.id not in human_done]
     known = await known_positions(session, inputs, list({r.response_id for r in todo}))
     positions = [known[r.response_id][0] if r.response_id in known else None for r in todo]
-    read_seconds = lap()
+    read_seconds = lap("read")
     decisions, label_sets = (
         await asyncio.to_thread(
             code_decisions,
@@ -806,11 +851,11 @@ async def code_chunk(
         if todo
         else ([], [])
     )
-    predict_seconds = lap()
+    predict_seconds = lap("predict")
     written = await write_model_codings(
         session, codeframe_id=codeframe_id, run_id=run.id, codings=decisions
     )
-    write_seconds = lap()
+    write_seconds = lap("write")
     return ChunkResult(
         done=len(rows),
         data_hash=combine_hashes(item_hash(r.id, r.text) for r in rows),
@@ -829,6 +874,8 @@ async def code_chunk(
             "read_seconds": read_seconds,
             "predict_seconds": predict_seconds,
             "write_seconds": write_seconds,
+            # CPU seconds of this process (all threads) over the same steps.
+            **cpu,
         },
     )
 

@@ -404,13 +404,11 @@ INSERT_MODEL_CODINGS = text(
     INSERT INTO codings (answer_id, theme_id, codeframe_id, present, source, run_id, confidence,
                          evidence, supersedes_id, is_current, needs_review)
     SELECT i.answer_id, i.theme_id, t.codeframe_id, i.present, 'model', :run_id, i.confidence,
-           coalesce(i.evidence, '{}'::jsonb), r.id, true, false
+           coalesce(i.evidence, '{}'::jsonb), i.supersedes_id, true, false
     FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-         AS i(answer_id uuid, theme_id uuid, present boolean, confidence float8, evidence jsonb)
+         AS i(answer_id uuid, theme_id uuid, present boolean, confidence float8, evidence jsonb,
+              supersedes_id uuid)
     JOIN themes t ON t.id = i.theme_id AND t.codeframe_id = :codeframe_id
-    LEFT JOIN jsonb_to_recordset(CAST(:retired AS jsonb))
-              AS r(id uuid, answer_id uuid, theme_id uuid)
-           ON r.answer_id = i.answer_id AND r.theme_id = i.theme_id
     WHERE NOT EXISTS (
         SELECT 1 FROM codings c
         WHERE c.answer_id = i.answer_id AND c.theme_id = i.theme_id AND c.is_current
@@ -440,7 +438,12 @@ async def write_model_codings(
     keys = json.dumps(
         [{"answer_id": str(c.answer_id), "theme_id": str(c.theme_id)} for c in codings]
     )
-    retired = list(await session.execute(RETIRE_MODEL_CODINGS, {"rows": keys, "run_id": run_id}))
+    retired = {
+        (r.answer_id, r.theme_id): str(r.id)
+        for r in await session.execute(RETIRE_MODEL_CODINGS, {"rows": keys, "run_id": run_id})
+    }
+    # Each decision names the one it supersedes here, not by joining the retired rows in SQL
+    # (two unestimated record sets: planned as a nested loop, quadratic on re-runs).
     rows = json.dumps(
         [
             {
@@ -449,20 +452,14 @@ async def write_model_codings(
                 "present": c.present,
                 "confidence": c.confidence,
                 "evidence": c.evidence,
+                "supersedes_id": retired.get((c.answer_id, c.theme_id)),
             }
             for c in codings
         ]
     )
     result = await session.execute(
         INSERT_MODEL_CODINGS,
-        {
-            "codeframe_id": codeframe_id,
-            "run_id": run_id,
-            "rows": rows,
-            "retired": json.dumps(
-                [{"id": str(r[0]), "answer_id": str(r[1]), "theme_id": str(r[2])} for r in retired]
-            ),
-        },
+        {"codeframe_id": codeframe_id, "run_id": run_id, "rows": rows},
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -471,6 +472,19 @@ async def start_chunk(session: AsyncSession, *, run_id: uuid.UUID, index: int) -
     return True
 
 
+@cache
+def one_blas_thread() -> None:
+    """Analysis chunks use one BLAS/OpenMP thread per process (set once, process-wide).
+
+    The kernels are small (a few hundred to a few thousand rows): OpenBLAS's default of one
+    thread per core spent 3 to 20 times the CPU on spinning and hand-offs (measured on
+    `consult benchmark`), and several workers already share the cores. Throughput scales
+    with workers (`consult worker`), each on one core."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+
+
 async def complete_chunk(session: AsyncSession, *, run_id: uuid.UUID, index: int) -> bool:
     """Does the chunk's work and records it, in the session's transaction (commit after).
 
@@ -490,6 +504,7 @@ async def complete_chunk(session: AsyncSession, *, run_id: uuid.UUID, index: int
     run = await session.get(AnalysisRun, run_id)
     if run is None:
         return False
+    one_blas_thread()
     clock = time.perf_counter()
     result = await HANDLERS[run.kind](session, run, chunk)
     await session.execute(

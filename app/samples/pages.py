@@ -340,9 +340,8 @@ async def agreement_page(
 ) -> Response:
     if user is None:
         return _sign_in(request)
-    sample = await service.get_sample(session, sample_id=sample_id, user=user)
-    report = await service.agreement(session, sample_id=sample_id, user=user)
-    labels = await service.theme_labels(session, sample_id=sample_id, user=user)
+    view = await service.agreement_view(session, sample_id=sample_id, user=user)
+    sample, report, labels = view.sample, view.report, view.labels
     main = report.reviewers_and_current
     two = bool(main and len(main["coders"]) == 2)
     kappa_key = "cohen_kappa" if two else "fleiss_kappa"

@@ -847,7 +847,31 @@ def _majority_error(current: set[str], reviews: list[set[str]], themes: list[str
 
 
 async def agreement(session: AsyncSession, *, sample_id: uuid.UUID, user: User) -> AgreementOut:
+    return await _agreement(session, await _sample(session, sample_id, user))
+
+
+@dataclass
+class AgreementView:
+    """What the agreement dashboard shows: the sample, its figures and the theme labels."""
+
+    sample: SampleOut
+    report: AgreementOut
+    labels: dict[str, str]
+
+
+async def agreement_view(
+    session: AsyncSession, *, sample_id: uuid.UUID, user: User
+) -> AgreementView:
+    """The agreement dashboard's data, with one access check for all of it."""
     loaded = await _sample(session, sample_id, user)
+    return AgreementView(
+        sample=await _sample_out(session, loaded, user),
+        report=await _agreement(session, loaded),
+        labels=await _theme_labels(session, loaded),
+    )
+
+
+async def _agreement(session: AsyncSession, loaded: _Loaded) -> AgreementOut:
     sample = loaded.sample
     themes = [t.code for t in await _themes(session, loaded.codeframe.id)]
     items = {
@@ -1109,8 +1133,5 @@ async def challenge_target(
     return {"answer_id": item.answer_id, "codeframe_id": loaded.codeframe.id}
 
 
-async def theme_labels(
-    session: AsyncSession, *, sample_id: uuid.UUID, user: User
-) -> dict[str, str]:
-    loaded = await _sample(session, sample_id, user)
+async def _theme_labels(session: AsyncSession, loaded: _Loaded) -> dict[str, str]:
     return {t.code: t.label for t in await _themes(session, loaded.codeframe.id)}

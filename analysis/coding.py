@@ -17,10 +17,10 @@ on out-of-fold probabilities of the seed (sample-averaged F1, shrunk towards a
 global threshold for rare themes), with a "top-1 fallback" for answers that
 pass no threshold but have a confident best theme.
 
-``StanceClassifier`` predicts a position (e.g. AGREE / DISAGREE) from text,
-optionally stacked with the theme probabilities of a fitted ``ThemeCoder``
-(themes often carry a side: "uniforms reduce bullying" is an argument against
-abolishing them).
+``StanceClassifier`` (in ``analysis.stance``, re-exported here) predicts a position
+(e.g. AGREE / DISAGREE) from text, optionally stacked with the theme probabilities
+of a fitted ``ThemeCoder`` (themes often carry a side: "uniforms reduce bullying"
+is an argument against abolishing them).
 
 Nothing here imports ``app``; nothing downloads anything.
 """
@@ -32,11 +32,12 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
 from analysis.features import TextFeaturizer, cosine, embed, embedding_available, normalise
+from analysis.stance import StanceClassifier  # re-exported: stance lives in analysis.stance
 
 __all__ = [
     "StanceClassifier",
@@ -945,139 +946,6 @@ class _ConstantModel:
 
 
 # ----------------------------------------------------------------- stance
-class StanceClassifier(ClassifierMixin, BaseEstimator):
-    """Position from text (e.g. AGREE / DISAGREE), trained on answers that have both.
-
-    A word TF-IDF logistic regression, averaged with a logistic regression on
-    sentence embeddings when a backend is available (``embedding``: "auto" uses
-    wordllama when installed; "minilm" is slower but better, see
-    ``analysis.embeddings``), optionally stacked with theme probabilities: pass
-    ``theme_proba`` (from a ThemeCoder fitted on the same seed, columns in its
-    classes_) and ``theme_labels`` (the seed's gold label sets) to ``fit``, and
-    ``theme_proba`` to ``predict``. The theme -> position association is learned
-    from the seed; themes that carry a side then vote.
-    """
-
-    def __init__(
-        self,
-        C: float = 4.0,
-        cv: int = 5,
-        embedding: str | None = "auto",
-        embedding_C: float = 10.0,
-        max_unlabelled: int | None = 20_000,
-        random_state: int | None = 0,
-    ) -> None:
-        self.C = C
-        self.cv = cv
-        self.embedding = embedding
-        self.embedding_C = embedding_C
-        self.max_unlabelled = max_unlabelled
-        self.random_state = random_state
-
-    def fit(
-        self,
-        texts: Sequence[str],
-        y: Sequence[str],
-        theme_proba: np.ndarray | None = None,
-        theme_labels: Sequence[Iterable[str]] | None = None,
-        theme_classes: Sequence[str] | None = None,
-        unlabelled_texts: Sequence[str] | None = None,
-    ) -> StanceClassifier:
-        texts = [str(t) for t in texts]
-        y_arr = np.asarray([str(v) for v in y], dtype=object)
-        self.classes_ = np.unique(y_arr)
-        corpus = texts + _cap(unlabelled_texts, self.max_unlabelled, self.random_state)
-        self.featurizer_ = TextFeaturizer().fit(corpus)
-        self.embedding_ = _resolve_embedding(self.embedding)
-        X = self.featurizer_.transform(texts)
-        E = self._embed(texts)
-        self.stack_ = None
-        self.theme_assoc_ = None
-        if len(self.classes_) < 2:
-            self.text_model_ = None
-            return self
-        if theme_proba is not None and theme_labels is not None and theme_classes is not None:
-            # P(position | theme) from the seed's gold codes, smoothed towards the base rate
-            cls_index = {c: i for i, c in enumerate(theme_classes)}
-            T = len(theme_classes)
-            counts = np.zeros((T, len(self.classes_)))
-            for labs, pos in zip(theme_labels, y_arr, strict=True):
-                k = int(np.searchsorted(self.classes_, pos))
-                for lab in labs:
-                    if lab in cls_index:
-                        counts[cls_index[lab], k] += 1
-            base = np.array([(y_arr == c).mean() for c in self.classes_])
-            self.theme_assoc_ = (counts + 2 * base) / (counts.sum(1, keepdims=True) + 2)
-            # out-of-fold text scores for the stacker
-            n_splits = min(self.cv, int(min((y_arr == c).sum() for c in self.classes_)))
-            oof = np.zeros((len(texts), len(self.classes_)))
-            if n_splits >= 2:
-                skf = StratifiedKFold(
-                    n_splits=n_splits, shuffle=True, random_state=self.random_state
-                )
-                for tr, te in skf.split(np.zeros(len(texts)), y_arr):
-                    models = self._fit_text(X[tr], None if E is None else E[tr], y_arr[tr])
-                    oof[te] = self._text_proba(models, X[te], None if E is None else E[te])
-                Z = self._stack_features(oof, np.asarray(theme_proba))
-                self.stack_ = LogisticRegression(C=1.0, max_iter=1000).fit(Z, y_arr)
-        self.text_model_ = self._fit_text(X, E, y_arr)
-        return self
-
-    def _embed(self, texts: Sequence[str]) -> np.ndarray | None:
-        if not self.embedding_:
-            return None
-        return embed([normalise(t) for t in texts], self.embedding_)
-
-    def _fit_text(self, X: sp.csr_matrix, E: np.ndarray | None, y: np.ndarray) -> list[Any]:
-        binary = len(self.classes_) == 2
-        models = []
-        for feats, C in ((X, self.C), (E, self.embedding_C)):
-            if feats is None:
-                continue
-            m = LogisticRegression(
-                C=C,
-                class_weight="balanced",
-                solver="liblinear" if binary else "lbfgs",
-                max_iter=1000,
-            )
-            models.append(m.fit(feats, y))
-        return models
-
-    def _text_proba(self, models: list[Any], X: sp.csr_matrix, E: np.ndarray | None) -> np.ndarray:
-        out = np.zeros((X.shape[0], len(self.classes_)))
-        for m, feats in zip(models, (X, E), strict=False):
-            p = m.predict_proba(feats)
-            # a fold may miss a class: align columns with classes_
-            idx = np.searchsorted(self.classes_, m.classes_)
-            out[:, idx] += p
-        return out / max(len(models), 1)
-
-    def _stack_features(self, text_p: np.ndarray, theme_proba: np.ndarray) -> np.ndarray:
-        assert self.theme_assoc_ is not None
-        w = theme_proba / np.maximum(theme_proba.sum(1, keepdims=True), 1e-6)
-        theme_vote = w @ self.theme_assoc_
-        conf = theme_proba.max(1, keepdims=True)
-        return np.hstack([_logit(text_p), _logit(theme_vote), _logit(theme_vote) * conf])
-
-    def predict_proba(
-        self, texts: Sequence[str], theme_proba: np.ndarray | None = None
-    ) -> np.ndarray:
-        if not hasattr(self, "classes_"):
-            raise RuntimeError("StanceClassifier is not fitted; call fit first")
-        if self.text_model_ is None:
-            return np.ones((len(texts), 1))
-        texts = [str(t) for t in texts]
-        X = self.featurizer_.transform(texts)
-        p = self._text_proba(self.text_model_, X, self._embed(texts))
-        if self.stack_ is not None and theme_proba is not None:
-            return self.stack_.predict_proba(self._stack_features(p, np.asarray(theme_proba)))
-        return p
-
-    def predict(self, texts: Sequence[str], theme_proba: np.ndarray | None = None) -> np.ndarray:
-        P = self.predict_proba(texts, theme_proba)
-        return self.classes_[P.argmax(1)]
-
-
 def _cap(texts: Sequence[str] | None, limit: int | None, seed: int | None) -> list[str]:
     """At most ``limit`` of ``texts`` (a seeded random sample, in input order)."""
     out = [str(t) for t in texts or []]

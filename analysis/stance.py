@@ -28,6 +28,7 @@ Everything is offline and deterministic (numpy / scikit-learn; the prior is JSON
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -49,7 +50,8 @@ __all__ = ["PRIOR_PATH", "StanceClassifier", "StancePrior", "load_prior", "valen
 PRIOR_PATH = Path(__file__).parent / "data" / "stance_prior.json"
 
 _NEGATORS = frozenset(
-    "not no never cannot nor without nothing none neither nobody lack lacks".split()
+    {"not", "no", "never", "cannot", "nor", "without", "nothing", "none", "neither", "nobody"}
+    | {"lack", "lacks"}
 )
 _TOKEN = re.compile(r"[a-z][a-z']*|[.,;:!?]")
 _CLAUSE_END = frozenset(".,;:!?")
@@ -67,7 +69,7 @@ def valence_terms(text: str) -> list[str]:
         words.append("NOT_" + tok if negated else tok)
         if tok in _NEGATORS or tok.endswith("n't"):
             negated = True
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
 class StancePrior:
@@ -250,7 +252,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             su = self._prior_scores(unlabelled)
             for r in range(1, self.self_training_rounds + 1):
                 P = self._combine(self._text_proba(models, Xu, Eu), su)
-                k = int(round(self.self_training * len(unlabelled) * r / self.self_training_rounds))
+                k = round(self.self_training * len(unlabelled) * r / self.self_training_rounds)
                 if not k:
                     break
                 # most confident first; ties broken by position (deterministic)

@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.stance import PRIOR_PATH, StanceClassifier, StancePrior  # noqa: E402
+from analysis.stance import PRIOR_PATH, StanceClassifier, StancePrior
 
 _OPPOSING = re.compile(
     r"\b(ban|banned|abolish|abolition|abandon|abandoned|prohibit|close|end|fight|criminal)\b"

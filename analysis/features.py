@@ -102,6 +102,11 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
         self._fit_normalised(normalise_all(texts))
         return self
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_fitted_rows", None)  # a cache, not part of the model
+        return state
+
     def _fit_normalised(self, docs: list[str], transform: bool = False) -> sp.csr_matrix | None:
         word = TfidfVectorizer(
             analyzer=WordPrefixAnalyzer(self.word_ngrams, self.prefix_len),
@@ -126,9 +131,17 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
             c = char.fit_transform(docs)
             self.char_ = char
         self.n_word_features_ = len(self.word_.vocabulary_)
+        self._fitted_rows: tuple[dict[str, int], sp.csr_matrix] | None = None
         if not transform:
             return None
-        return self._stack(normalize(w), None if c is None else normalize(c))
+        out = self._stack(normalize(w), None if c is None else normalize(c))
+        # The fitted texts' rows, for transform: a model fitted on a question's answers
+        # (the vocabulary and IDF come from all of them) then codes the same answers.
+        # Sorted indices: then a row is exactly what transform computes.
+        rows = out.copy()
+        rows.sort_indices()
+        self._fitted_rows = ({d: i for i, d in enumerate(docs)}, rows)
+        return out
 
     def fit_transform(self, texts: Sequence[str], y: Any = None, **fit_params: Any) -> Any:
         """Fit and transform in one pass over the texts."""
@@ -136,7 +149,21 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         docs = normalise_all(texts)
-        return self._transform_normalised(docs)
+        fitted = getattr(self, "_fitted_rows", None)
+        if fitted is None or not docs:
+            return self._transform_normalised(docs)
+        index, rows = fitted
+        found = [index.get(d, -1) for d in docs]
+        missing = [k for k, i in enumerate(found) if i < 0]
+        if not missing:
+            return rows[found]
+        new = self._transform_normalised([docs[k] for k in missing])
+        have = [k for k, i in enumerate(found) if i >= 0]
+        stacked = sp.vstack([rows[[found[k] for k in have]], new], format="csr")
+        order = np.empty(len(docs), dtype=np.int64)
+        order[have] = np.arange(len(have))
+        order[missing] = len(have) + np.arange(len(missing))
+        return stacked[order]
 
     def _transform_normalised(self, docs: list[str]) -> sp.csr_matrix:
         return self._combine(normalize(self.word_.transform(docs)), docs)

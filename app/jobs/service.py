@@ -482,6 +482,9 @@ def one_blas_thread() -> None:
     with workers (`consult worker`), each on one core."""
     from threadpoolctl import threadpool_limits
 
+    # The libraries are loaded first: the limit applies to the thread pools loaded now.
+    import analysis.coding  # noqa: F401  (numpy, scipy, scikit-learn)
+
     threadpool_limits(limits=1)
 
 

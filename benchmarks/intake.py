@@ -600,7 +600,7 @@ def main(argv: list[str] | None = None) -> None:
         "--redaction-workers",
         type=int,
         default=None,
-        help="processes for redaction (default: one per core, max 8); 1 = a thread",
+        help="processes for redaction (default: one per core, max 8); 0 = a thread",
     )
     for name in ("api", "all"):
         sub = commands.add_parser(name, help="API intake" if name == "api" else "import and api")

@@ -896,17 +896,32 @@ def _names(name: str | None) -> tuple[str, ...]:
 
 
 def redaction_workers() -> int:
-    """Processes for redaction: one per core but one (left to parsing and COPY), at most
-    MAX_REDACTION_WORKERS; 1 means a thread of this process."""
-    return max(1, min((os.cpu_count() or 1) - 1, MAX_REDACTION_WORKERS))
+    """Processes for redacting large imports: one per core, at most MAX_REDACTION_WORKERS
+    (0: a thread of this process instead). They share the cores with this process and
+    PostgreSQL, but this process mostly waits on the server, and a thread would hold the
+    GIL against the formatting and sending of COPY data."""
+    return max(0, min(os.cpu_count() or 1, MAX_REDACTION_WORKERS))
+
+
+def _pool_context() -> Any:
+    """How redaction workers start: forked where the platform can (milliseconds: they
+    inherit the loaded redaction library and import nothing; the workers only run
+    redact_many and never touch this process's connections or threads). A forkserver or
+    spawned worker re-imports the program's ``__main__`` (``consult``, uvicorn: the whole
+    app, about a CPU second each), which costs as much as it saves on a 2-core machine."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["analysis.redaction"])
+    return context
 
 
 class _Redactor:
     """Redacts every distinct (text, name) pair of an import once, in the background.
 
-    Redaction is pure Python and the largest cost of an import. Large imports on machines
-    with three or more cores send batches to a pool of processes, which work while this
-    process formats and streams COPY data; otherwise one thread does it.
+    Redaction is pure Python and the largest cost of an import. Large imports send batches
+    to a pool of processes, which work while this process formats and streams COPY data;
+    small ones (and MAX_REDACTION_WORKERS = 0) use one thread.
     """
 
     def __init__(self, prepared: Prepared, bounds: list[int]):
@@ -932,11 +947,8 @@ class _Redactor:
         self.results: list[list[str]] = []
         self.executor: Executor
         workers = redaction_workers()
-        if len(pairs) >= PROCESS_POOL_MIN_TEXTS and workers > 1:
-            context = multiprocessing.get_context("forkserver")
-            # Workers only import the redaction library (a bound of their start-up time).
-            context.set_forkserver_preload(["analysis.redaction"])
-            self.executor = ProcessPoolExecutor(workers, mp_context=context)
+        if len(pairs) >= PROCESS_POOL_MIN_TEXTS and workers >= 1:
+            self.executor = ProcessPoolExecutor(workers, mp_context=_pool_context())
         else:
             self.executor = ThreadPoolExecutor(1, thread_name_prefix="redact")
         loop = asyncio.get_running_loop()

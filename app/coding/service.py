@@ -87,6 +87,12 @@ async def set_codes(
 ) -> AnswerCodesOut:
     """`evidence` goes on every decision this writes (e.g. the challenge that caused it)."""
     answer, proposal_id = await _answer(session, answer_id, user, lock=True)
+    if data.stance is not None:
+        # The stance belongs to the response, which other answers share: lock the response
+        # before writing anything (the count triggers of codings take a share lock on it, of
+        # stances an exclusive one), as model stance runs do, so two people setting one
+        # response's stance at once wait for each other instead of deadlocking.
+        await _lock_responses(session, [answer.response_id])
     codeframe = await session.get(Codeframe, data.codeframe_id)
     if codeframe is None or codeframe.proposal_id != proposal_id:
         raise WrongCodeframe(
@@ -169,6 +175,18 @@ async def set_codes(
             consultation_id=consultation_id,
         )
     return await current_codes(session, answer_id=answer.id, user=user, codeframe_id=codeframe.id)
+
+
+async def _lock_responses(session: AsyncSession, response_ids: Sequence[uuid.UUID]) -> None:
+    """Locks responses (id order, FOR NO KEY UPDATE as the stance count triggers do) before
+    their stances change: every stance writer takes the response first, then stance rows."""
+    await session.execute(
+        text(
+            "SELECT count(*) FROM (SELECT 1 FROM responses WHERE id = ANY(:ids) "
+            "ORDER BY id FOR NO KEY UPDATE) locked"
+        ),
+        {"ids": list(response_ids)},
+    )
 
 
 async def _current_stance(
@@ -505,6 +523,7 @@ async def write_model_stances(
     if not stances:
         return 0
     response_ids = [s.response_id for s in stances]
+    await _lock_responses(session, response_ids)
     retired = list(
         await session.execute(
             RETIRE_MODEL_STANCES,

@@ -37,8 +37,9 @@ decisions carry `evidence.borderline = true` and, with carried decisions marked
 
 A **stance run** writes one stance per response for the proposal: read from the stance
 question where answered (confidence 1), otherwise predicted from the response's open-text
-answers by `analysis.coding.StanceClassifier`, trained on the responses that have both text
-and a known stance (a human stance or the stance question). Human stances are never
+answers by `analysis.stance.StanceClassifier`, trained on the responses that have both text
+and a known stance (a human stance or the stance question), with the packaged cross-topic
+valence prior and self-training on the proposal's other answers. Human stances are never
 overridden.
 
 Same inputs and seed give identical decisions: training rows are put in an order that
@@ -926,7 +927,7 @@ async def _fit_stance(
     seed = run.seed
 
     def fit() -> tuple[StanceModel, dict[str, Any]]:
-        from analysis.coding import StanceClassifier
+        from analysis.stance import StanceClassifier
 
         classes = sorted({y for _, y in train})
         metrics: dict[str, Any] = {
@@ -951,7 +952,7 @@ def _stance_cv(train: list[tuple[str, str]], seed: int) -> dict[str, Any]:
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
-    from analysis.coding import StanceClassifier
+    from analysis.stance import StanceClassifier
 
     y = np.asarray([lab for _, lab in train], dtype=object)
     counts = {c: int((y == c).sum()) for c in set(y.tolist())}

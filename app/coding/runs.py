@@ -658,6 +658,20 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+def _round6(P: Any) -> Any:
+    """round(p, 6) of every element, as Python rounds (what is stored), in numpy: rint(p * 1e6)
+    / 1e6 is the same except where p * 1e6 is within rounding error of a half, which are
+    rounded one by one."""
+    import numpy as np
+
+    scaled = P * 1e6
+    Q = np.rint(scaled) / 1e6
+    near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    for i, j in zip(*np.nonzero(near_half), strict=True):
+        Q[i, j] = round(float(P[i, j]), 6)
+    return Q
+
+
 def code_decisions(
     model: CodeModel,
     answer_ids: list[uuid.UUID],
@@ -708,7 +722,7 @@ def code_decisions(
         if decided_answer in row_index and decided_theme in theme_column:
             open_[row_index[decided_answer], theme_column[decided_theme]] = False
     # The absent theme with the least certain decision (as stored, first on ties).
-    Q = np.asarray([[round(q, 6) for q in row] for row in P.tolist()]).reshape(n, T)
+    Q = _round6(P)
     certainty = np.where(open_ & ~chosen, np.maximum(Q, 1.0 - Q), 2.0)
     anchor = np.where(certainty.min(1) < 2.0, certainty.argmin(1), -1) if T else np.zeros(0)
     # Evidence (present and borderline decisions), computed per theme over its rows.

@@ -796,16 +796,22 @@ def code_decisions(
     return out, label_sets
 
 
+# (The theme ids of an answer a person decided on every theme are not sent: it is skipped.)
 _CURRENT_DECISIONS = """
-    SELECT c.answer_id,
-           count(*) FILTER (WHERE c.source <> 'model')
-               >= (SELECT count(*) FROM themes t WHERE t.codeframe_id = :cf) AS all_human,
-           array_agg(c.theme_id) FILTER (WHERE c.source <> 'model') AS human,
-           array_agg(c.theme_id)
-               FILTER (WHERE c.source = 'model' AND c.run_id IS DISTINCT FROM :run_id) AS stale
-    FROM codings c
-    WHERE c.codeframe_id = :cf AND c.is_current AND c.answer_id = ANY(:ids)
-    GROUP BY c.answer_id
+    SELECT answer_id, all_human, CASE WHEN all_human THEN NULL ELSE human END AS human,
+           CASE WHEN all_human THEN NULL ELSE stale END AS stale
+    FROM (
+        SELECT c.answer_id,
+               count(*) FILTER (WHERE c.source <> 'model')
+                   >= (SELECT count(*) FROM themes t WHERE t.codeframe_id = :cf) AS all_human,
+               array_agg(c.theme_id) FILTER (WHERE c.source <> 'model') AS human,
+               array_agg(c.theme_id)
+                   FILTER (WHERE c.source = 'model' AND c.run_id IS DISTINCT FROM :run_id)
+                   AS stale
+        FROM codings c
+        WHERE c.codeframe_id = :cf AND c.is_current AND c.answer_id = ANY(:ids)
+        GROUP BY c.answer_id
+    ) d
 """
 
 

@@ -189,7 +189,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
     See the module docstring. ``prior``: "shipped" uses the packaged valence prior,
     None leaves it out (a ``StancePrior`` instance is used as given).
     ``self_training``: share of the unlabelled answers pseudo-labelled in one round
-    (0 turns it off).
+    (0 turns it off), at most ``self_training_ratio`` times the seed's size.
     """
 
     def __init__(
@@ -202,6 +202,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         prior_weight: float = 0.5,
         self_training: float = 0.8,
         self_training_rounds: int = 1,
+        self_training_ratio: float = 4.0,
         max_unlabelled: int | None = 20_000,
         random_state: int | None = 0,
     ) -> None:
@@ -213,6 +214,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.prior_weight = prior_weight
         self.self_training = self_training
         self.self_training_rounds = self_training_rounds
+        self.self_training_ratio = self_training_ratio
         self.max_unlabelled = max_unlabelled
         self.random_state = random_state
 
@@ -253,6 +255,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             for r in range(1, self.self_training_rounds + 1):
                 P = self._combine(self._text_proba(models, Xu, Eu), su)
                 k = round(self.self_training * len(unlabelled) * r / self.self_training_rounds)
+                # at most self_training_ratio pseudo-labelled answers per seed answer (the
+                # regime it was selected in: 20% seed, 80% of the rest pseudo-labelled)
+                k = min(k, int(self.self_training_ratio * len(texts)))
                 if not k:
                     break
                 # most confident first; ties broken by position (deterministic)

@@ -142,6 +142,10 @@ class ThemeCoder(BaseEstimator):
         predict time (pass ``positions`` to predict); the pair model is then trained
         on the seed's read positions. False: trained on text-predicted stance (use
         when answers come without a stance, e.g. letters).
+    matcher : None (default), "shipped" (the answer-vs-description matcher shipped
+        for the embedding backend, ``analysis.matching``, trained on ArgKP train)
+        or a fitted ``ThemeMatcher``: its score of each (answer, theme
+        description) pair is one more pair-model feature. Needs embeddings.
     random_state : seed for the fold splits.
     """
 
@@ -165,6 +169,7 @@ class ThemeCoder(BaseEstimator):
         none_features: bool = False,
         max_unlabelled: int | None = 20_000,
         description_examples: bool = True,
+        matcher: Any = None,
         random_state: int | None = 0,
     ) -> None:
         self.model = model
@@ -185,6 +190,7 @@ class ThemeCoder(BaseEstimator):
         self.none_features = none_features
         self.max_unlabelled = max_unlabelled
         self.description_examples = description_examples
+        self.matcher = matcher
         self.random_state = random_state
 
     # ----------------------------------------------------------------- fit
@@ -257,6 +263,7 @@ class ThemeCoder(BaseEstimator):
             self.desc_E_ = embed(
                 [normalise(self.descriptions_[c]) for c in classes], self.embedding_
             )
+        self.matcher_ = self._resolve_matcher()
 
         folds = self._folds(Y)
         S_seed = cosine(X, X)
@@ -709,6 +716,11 @@ class ThemeCoder(BaseEstimator):
             feats.append(lin)
         if eridge is not None:
             feats.append(eridge)
+        matcher = getattr(self, "matcher_", None)  # None in coders fitted before it existed
+        if E is not None and matcher is not None and self.desc_E_ is not None:
+            match = matcher.score(E, self.desc_E_)
+            match[:, ~self.has_description_] = 0.0
+            feats.append(match)
         rel = []
         for f in feats:
             top = f.max(axis=1, keepdims=True)
@@ -759,6 +771,17 @@ class ThemeCoder(BaseEstimator):
         return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=2).reshape(
             n * T, len(cols)
         )
+
+    def _resolve_matcher(self) -> Any:
+        if self.matcher is None or self.desc_E_ is None or not self.embedding_:
+            return None
+        if isinstance(self.matcher, str):
+            if self.matcher != "shipped":
+                raise ValueError(f"unknown matcher {self.matcher!r}")
+            from analysis.matching import default_matcher
+
+            return default_matcher(self.embedding_)
+        return self.matcher if self.matcher.backend == self.embedding_ else None
 
     def _new_pair_model(self) -> Any:
         return _ScaledLogistic(C=self.pair_C)

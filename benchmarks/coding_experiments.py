@@ -184,6 +184,9 @@ VARIANTS: dict[str, Callable[..., Any]] = {
     "pairwise_cv3": _coder(cv=3),
     "pairwise_none_features": _coder(none_features=True),
     "pairwise_no_embedding_ridge": _coder(embedding_ridge=False),
+    # + the answer-vs-description matcher trained on ArgKP train (analysis.matching)
+    "pairwise_matcher": _coder(matcher="shipped"),
+    "pairwise_seed_positions_only_matcher": _coder(matcher="shipped", read=False),
     "pairwise_minilm": _coder(embedding="minilm"),
     "pairwise_minilm_text_stance": _coder(embedding="minilm", read=False),
 }

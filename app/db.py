@@ -98,3 +98,28 @@ async def refresh_statistics(session: AsyncSession) -> None:
     await session.execute(
         text("ANALYZE answers, responses, respondents, questions, codings, stances")
     )
+
+
+STATISTICS_TABLES = ("answers", "responses", "respondents", "questions", "codings", "stances")
+
+
+async def refresh_stale_statistics(session: AsyncSession) -> list[str]:
+    """ANALYZE those of the bulk-written tables whose statistics are missing or stale (more
+    than 10% + 1,000 rows changed since the last ANALYZE, by the server's counters of
+    committed work); returns their names. Cheap when nothing changed, unlike ANALYZE of all
+    of them (0.1-0.2 s per run on a small database, more on a large one)."""
+    stale = list(
+        await session.scalars(
+            text(
+                "SELECT relname FROM pg_stat_user_tables "
+                "WHERE schemaname = current_schema() AND relname = ANY(:tables) "
+                "AND (coalesce(last_analyze, last_autoanalyze) IS NULL "
+                "OR n_mod_since_analyze > 0.1 * n_live_tup + 1000) ORDER BY relname"
+            ),
+            {"tables": list(STATISTICS_TABLES)},
+        )
+    )
+    names = [t for t in STATISTICS_TABLES if t in stale]  # only known names reach the SQL
+    if names:
+        await session.execute(text("ANALYZE " + ", ".join(names)))
+    return names

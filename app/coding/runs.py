@@ -77,7 +77,7 @@ from app.coding.service import (
     write_model_stances,
 )
 from app.consultations.models import Consultation, Proposal, Question
-from app.db import refresh_statistics
+from app.db import refresh_stale_statistics
 from app.enums import Stance as StanceValue
 from app.errors import Conflict, NotFound, ValidationFailed, field_error
 from app.jobs.models import AnalysisRun, AnalysisRunChunk, RunKind
@@ -353,7 +353,8 @@ async def _artefact(session: AsyncSession, run: AnalysisRun, fit: Any) -> Any:
     clock = time.perf_counter()
     # Fresh planner statistics before the run's statements (after a bulk import they may say
     # the tables are empty: one INSERT INTO stances ran for minutes as a nested loop).
-    await refresh_statistics(session)
+    await refresh_stale_statistics(session)
+    analyze_seconds = time.perf_counter() - clock
     bundle, metrics = await fit(session, run)
     buffer = io.BytesIO()
     pickle.dump(bundle, buffer, protocol=5)
@@ -365,13 +366,15 @@ async def _artefact(session: AsyncSession, run: AnalysisRun, fit: Any) -> Any:
         text(
             "UPDATE analysis_runs SET artefact_hash = :sha, "
             "metrics = metrics || CAST(:metrics AS jsonb), "
-            "timings = timings || jsonb_build_object('fit_seconds', CAST(:seconds AS float8)) "
+            "timings = timings || jsonb_build_object('fit_seconds', CAST(:seconds AS float8), "
+            "'analyze_seconds', CAST(:analyze AS float8)) "
             "WHERE id = :id"
         ),
         {
             "sha": sha,
             "metrics": json.dumps(metrics),
             "seconds": round(time.perf_counter() - clock, 4),
+            "analyze": round(analyze_seconds, 4),
             "id": run.id,
         },
     )

@@ -99,7 +99,9 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
         self.max_features = max_features
 
     def fit(self, texts: Sequence[str], y: Any = None) -> TextFeaturizer:
-        self._fit_normalised(normalise_all(texts))
+        # The rows are computed too (cheap once the counts are): models transform the texts
+        # they were fitted on next, which then are not tokenised twice.
+        self._fit_normalised(normalise_all(texts), transform=True)
         return self
 
     def __getstate__(self) -> dict[str, Any]:

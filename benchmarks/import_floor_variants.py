@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import csv
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -255,7 +256,7 @@ def main() -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
         admin.close()
         server.stop()
-        path.unlink(missing_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
     raw = results["raw_copy"]
     raw_s = statistics.median(r["seconds"] for r in raw)
     raw_cpu = statistics.median(r["cpu"] for r in raw)

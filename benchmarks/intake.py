@@ -34,6 +34,7 @@ import json
 import os
 import pstats
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -585,7 +586,7 @@ def bench_import(args: argparse.Namespace) -> dict[str, Any]:
         out = io.StringIO()
         pstats.Stats(str(profile_path), stream=out).sort_stats("tottime").print_stats(15)
         print(out.getvalue(), file=sys.stderr)
-    path.unlink()
+    shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 

@@ -327,7 +327,14 @@ async def history(session: AsyncSession, *, answer_id: uuid.UUID, user: User) ->
     for coding, theme, codeframe in coding_rows:
         decisions.append(
             (
-                (coding.created_at, codeframe.version, theme.position, theme.code),
+                # Decisions of one transaction share created_at: superseded ones first.
+                (
+                    coding.created_at,
+                    codeframe.version,
+                    theme.position,
+                    theme.code,
+                    coding.is_current,
+                ),
                 DecisionOut(
                     id=coding.id,
                     kind="coding",
@@ -354,7 +361,7 @@ async def history(session: AsyncSession, *, answer_id: uuid.UUID, user: User) ->
     for stance in stance_rows:
         decisions.append(
             (
-                (stance.created_at, 0, -1, ""),
+                (stance.created_at, 0, -1, "", stance.is_current),
                 DecisionOut(
                     id=stance.id,
                     kind="stance",

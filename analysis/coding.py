@@ -36,7 +36,15 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
-from analysis.features import TextFeaturizer, cosine, embed, embedding_available, normalise
+from analysis.features import (
+    TextFeaturizer,
+    cap_texts,
+    cosine,
+    embed,
+    logit,
+    normalise,
+    resolve_embedding,
+)
 from analysis.stance import StanceClassifier  # re-exported: stance lives in analysis.stance
 
 __all__ = [
@@ -235,9 +243,9 @@ class ThemeCoder(BaseEstimator):
                 Y[i, index[lab]] = True
         self.descriptions_ = {c: descs.get(c, "") for c in classes}
 
-        unlabelled = _cap(unlabelled_texts, self.max_unlabelled, self.random_state)
+        unlabelled = cap_texts(unlabelled_texts, self.max_unlabelled, self.random_state)
         corpus = list(texts) + unlabelled + [d for d in descs.values() if d]
-        self.embedding_: str | None = _resolve_embedding(self.embedding)
+        self.embedding_: str | None = resolve_embedding(self.embedding)
         self.char_weight_ = (
             float(self.char_weight)
             if self.char_weight is not None
@@ -469,7 +477,7 @@ class ThemeCoder(BaseEstimator):
     def _uncertainty(self, P: np.ndarray) -> np.ndarray:
         thr = self.thresholds_[None, :]
         # distance in log-odds, so 0.02 vs 0.05 counts like 0.95 vs 0.98
-        d = np.abs(_logit(P) - _logit(np.broadcast_to(thr, P.shape)))
+        d = np.abs(logit(P) - logit(np.broadcast_to(thr, P.shape)))
         return np.exp(-d.min(axis=1)) if P.shape[1] else np.zeros(len(P))
 
     def most_informative(self, texts: Sequence[str], k: int = 20) -> list[int]:
@@ -908,11 +916,6 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
 class _ScaledLogistic:
     """Standardised features + L2-regularised logistic regression (the objective of
     scikit-learn's ``LogisticRegression(C=C)``: C * log-loss + ||w||^2 / 2, intercept
@@ -966,23 +969,3 @@ class _ConstantModel:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return np.column_stack([np.full(len(X), 1 - self.p), np.full(len(X), self.p)])
-
-
-# ----------------------------------------------------------------- stance
-def _cap(texts: Sequence[str] | None, limit: int | None, seed: int | None) -> list[str]:
-    """At most ``limit`` of ``texts`` (a seeded random sample, in input order)."""
-    out = [str(t) for t in texts or []]
-    if limit is None or len(out) <= limit:
-        return out
-    keep = np.sort(np.random.default_rng(seed).choice(len(out), size=limit, replace=False))
-    return [out[i] for i in keep]
-
-
-def _resolve_embedding(embedding: str | None) -> str | None:
-    """ "auto": wordllama when installed (fast), else None (TF-IDF only); a backend
-    name is used as given (and fails at use if not installed)."""
-    if embedding == "auto":
-        return "wordllama" if embedding_available("wordllama") else None
-    if embedding is not None and embedding not in ("wordllama", "minilm"):
-        raise ValueError(f"unknown embedding {embedding!r}")
-    return embedding

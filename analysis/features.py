@@ -49,6 +49,31 @@ def embedding_available(backend: str = "wordllama") -> bool:
     return available(backend)
 
 
+def resolve_embedding(embedding: str | None) -> str | None:
+    """ "auto": wordllama when installed (fast), else None (TF-IDF only); a backend
+    name is used as given (and fails at use if not installed)."""
+    if embedding == "auto":
+        return "wordllama" if embedding_available("wordllama") else None
+    if embedding is not None and embedding not in ("wordllama", "minilm"):
+        raise ValueError(f"unknown embedding {embedding!r}")
+    return embedding
+
+
+def cap_texts(texts: Sequence[str] | None, limit: int | None, seed: int | None) -> list[str]:
+    """At most ``limit`` of ``texts`` (a seeded random sample, in input order)."""
+    out = [str(t) for t in texts or []]
+    if limit is None or len(out) <= limit:
+        return out
+    keep = np.sort(np.random.default_rng(seed).choice(len(out), size=limit, replace=False))
+    return [out[i] for i in keep]
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds of probabilities, clipped away from 0 and 1."""
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
 _TOKEN = re.compile(r"\b\w[\w']*\b")
 
 

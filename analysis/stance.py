@@ -43,7 +43,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from analysis.features import TextFeaturizer, embed, embedding_available, normalise
+from analysis.features import (
+    TextFeaturizer,
+    cap_texts,
+    embed,
+    logit,
+    normalise,
+    resolve_embedding,
+)
 
 __all__ = ["PRIOR_PATH", "StanceClassifier", "StancePrior", "load_prior", "valence_terms"]
 
@@ -153,34 +160,10 @@ def load_prior() -> StancePrior:
     return StancePrior.from_json(PRIOR_PATH.read_text(encoding="utf-8"))
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(1, keepdims=True)
-
-
-def _cap(texts: Sequence[str] | None, limit: int | None, seed: int | None) -> list[str]:
-    """At most ``limit`` of ``texts`` (a seeded random sample, in input order)."""
-    out = [str(t) for t in texts or []]
-    if limit is None or len(out) <= limit:
-        return out
-    keep = np.sort(np.random.default_rng(seed).choice(len(out), size=limit, replace=False))
-    return [out[i] for i in keep]
-
-
-def _resolve_embedding(embedding: str | None) -> str | None:
-    """ "auto": wordllama when installed, else None (TF-IDF only); a backend name is
-    used as given (and fails at use if not installed)."""
-    if embedding == "auto":
-        return "wordllama" if embedding_available("wordllama") else None
-    if embedding is not None and embedding not in ("wordllama", "minilm"):
-        raise ValueError(f"unknown embedding {embedding!r}")
-    return embedding
 
 
 class StanceClassifier(ClassifierMixin, BaseEstimator):
@@ -232,9 +215,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         texts = [str(t) for t in texts]
         y_arr = np.asarray([str(v) for v in y], dtype=object)
         self.classes_ = np.unique(y_arr)
-        unlabelled = _cap(unlabelled_texts, self.max_unlabelled, self.random_state)
+        unlabelled = cap_texts(unlabelled_texts, self.max_unlabelled, self.random_state)
         self.featurizer_ = TextFeaturizer().fit(texts + unlabelled)
-        self.embedding_ = _resolve_embedding(self.embedding)
+        self.embedding_ = resolve_embedding(self.embedding)
         self.prior_ = self._resolve_prior()
         self.stack_ = None
         self.theme_assoc_ = None
@@ -373,7 +356,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         w = theme_proba / np.maximum(theme_proba.sum(1, keepdims=True), 1e-6)
         theme_vote = w @ self.theme_assoc_
         conf = theme_proba.max(1, keepdims=True)
-        return np.hstack([_logit(text_p), _logit(theme_vote), _logit(theme_vote) * conf])
+        return np.hstack([logit(text_p), logit(theme_vote), logit(theme_vote) * conf])
 
     # -- prediction -----------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from benchmarks.intake import (
     FLOOR_TABLES,
     Server,
     _backend_cpu,
+    copy_floor_rows,
     create_consultation,
     full_import,
     write_csv,
@@ -167,25 +168,13 @@ def _raw_copy(url: str, path: Path, columns: int) -> dict[str, float]:
 def _floor(url: str, payloads: dict[str, bytes]) -> dict[str, float]:
     import psycopg
 
-    out: dict[str, float] = {}
     with psycopg.connect(url) as conn:
         conn.execute("CHECKPOINT")
         lsn = str(conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0])  # type: ignore[index]
         conn.commit()
         cpu0 = _backend_cpu(conn) or 0.0
         started = time.perf_counter()
-        with conn.cursor() as cursor:
-            for table, columns in FLOOR_TABLES.items():
-                before = _backend_cpu(conn) or 0.0
-                lap = time.perf_counter()
-                data = payloads[table]
-                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for i in range(0, len(data), 1 << 20):
-                        copy.write(data[i : i + (1 << 20)])
-                if table == "responses":
-                    cursor.execute("ANALYZE respondents, responses")  # as the import does
-                out[f"{table}_seconds"] = time.perf_counter() - lap
-                out[f"{table}_cpu"] = (_backend_cpu(conn) or 0.0) - before
+        out = copy_floor_rows(conn, payloads)
         conn.commit()
         out["seconds"] = time.perf_counter() - started
         out["cpu"] = (_backend_cpu(conn) or 0.0) - cpu0

@@ -404,6 +404,30 @@ def dump_import(url: str) -> dict[str, bytes]:
     return out
 
 
+def copy_floor_rows(conn: Any, payloads: dict[str, bytes]) -> dict[str, float]:
+    """COPY the formatted rows into the real tables in ``conn``'s open transaction, table by
+    table as the import does; per table its seconds (``{table}_seconds``) and server CPU
+    seconds (``{table}_cpu``, when readable)."""
+    out: dict[str, float] = {}
+    with conn.cursor() as cursor:
+        for table, columns in FLOOR_TABLES.items():
+            cpu_before = _backend_cpu(conn)
+            lap = time.perf_counter()
+            data = payloads[table]
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for i in range(0, len(data), 1 << 20):
+                    copy.write(data[i : i + (1 << 20)])
+            if table == "responses":
+                # As the import does for large imports (service._write): without fresh
+                # statistics the answers count trigger's plan is quadratic.
+                cursor.execute("ANALYZE respondents, responses")
+            out[f"{table}_seconds"] = time.perf_counter() - lap
+            cpu_after = _backend_cpu(conn)
+            if cpu_before is not None and cpu_after is not None:
+                out[f"{table}_cpu"] = cpu_after - cpu_before
+    return out
+
+
 def schema_floor(url: str, payloads: dict[str, bytes]) -> dict[str, float]:
     """Seconds to COPY the import's own rows, already formatted, into the real respondents,
     responses and answers tables in one transaction (commit included): no reading, no
@@ -418,22 +442,10 @@ def schema_floor(url: str, payloads: dict[str, bytes]) -> dict[str, float]:
         with conn.cursor().copy("COPY imports FROM STDIN") as copy:
             copy.write(payloads["imports"])
         conn.execute("CHECKPOINT")
-    result: dict[str, float] = {}
     with psycopg.connect(url) as conn:
         cpu_before = _backend_cpu(conn)
         started = time.perf_counter()
-        with conn.cursor() as cursor:
-            for table, columns in FLOOR_TABLES.items():
-                lap = time.perf_counter()
-                data = payloads[table]
-                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for i in range(0, len(data), 1 << 20):
-                        copy.write(data[i : i + (1 << 20)])
-                if table == "responses":
-                    # As the import does for large imports (service._write): without fresh
-                    # statistics the answers count trigger's plan is quadratic.
-                    cursor.execute("ANALYZE respondents, responses")
-                result[f"{table}_seconds"] = time.perf_counter() - lap
+        result = copy_floor_rows(conn, payloads)
         conn.commit()
         result["seconds"] = time.perf_counter() - started
         cpu_after = _backend_cpu(conn)

@@ -428,9 +428,13 @@ async def known_positions(
 # --------------------------------------------------------------------------------------
 
 
-def _content_order(rows: list[Any], text_of: Any) -> list[Any]:
-    """Rows in an order that depends only on their content (not on random ids)."""
-    return sorted(rows, key=lambda r: (hashlib.sha256(text_of(r).encode()).hexdigest(), text_of(r)))
+def _content_order(rows: list[Any], text_of: Any, tie: Any = lambda r: ()) -> list[Any]:
+    """Rows in an order that depends only on their content (not on random ids): by their
+    text, then by ``tie(row)`` for rows with the same text."""
+    return sorted(
+        rows,
+        key=lambda r: (hashlib.sha256(text_of(r).encode()).hexdigest(), text_of(r), *tie(r)),
+    )
 
 
 def theme_description(theme: Theme) -> str:
@@ -472,18 +476,16 @@ async def _fit_code(session: AsyncSession, run: AnalysisRun) -> tuple[CodeModel,
         session, inputs, list({r.response_id for r in coded})
     )
 
-    def content(r: Any) -> tuple[str, str, list[str], str]:
-        # As _content_order by text, then codes and stance: answers with the same text keep
-        # one order whatever order the database returned them in (it depends on the plan).
+    def codes_and_stance(r: Any) -> tuple[list[str], str]:
+        # Answers with the same text keep one order whatever order the database returned
+        # them in (it depends on the plan).
         known = positions_by_response.get(r.response_id)
         return (
-            hashlib.sha256(r.text.encode()).hexdigest(),
-            r.text,
             sorted(code_of[t] for t in r.present or [] if t in code_of),
             known[0] if known else "",
         )
 
-    coded.sort(key=content)
+    coded = _content_order(coded, lambda r: r.text, codes_and_stance)
     params = dict(run.parameters.get("coder") or {})
     uncoded = (
         await session.execute(
@@ -675,6 +677,52 @@ def _round6(P: Any) -> Any:
     return Q
 
 
+def _evidence(
+    model: CodeModel, X: Any, S: Any, explain: Any, classes: list[str]
+) -> tuple[dict[tuple[int, int], list[list[Any]]], dict[tuple[int, int], list[dict[str, Any]]]]:
+    """For each (answer row, theme column) in ``explain``: the answer's terms that weigh most
+    in the theme's profile, and its nearest seed answers coded with the theme (when ``S``,
+    the similarities to the seed, is given). Computed per theme over its rows."""
+    import numpy as np
+
+    vocabulary = model.vectorizer.get_feature_names_out()
+    terms: dict[tuple[int, int], list[list[Any]]] = {}
+    examples: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    indptr, indices, data = X.indptr, X.indices, X.data
+    lengths = np.diff(indptr)
+    row_of = np.repeat(np.arange(X.shape[0]), lengths)
+    offset = np.arange(len(indices)) - np.repeat(indptr[:-1], lengths)
+    for j, code in enumerate(classes):
+        rows = np.flatnonzero(explain[:, j])
+        if not len(rows):
+            continue
+        # The answer's terms by weight in the theme's profile (stable: term order on ties).
+        take = np.isin(row_of, rows)
+        weights = data[take] * model.profiles[j, indices[take]]
+        order = np.lexsort((offset[take], -weights, row_of[take]))
+        w_sorted, r_sorted, t_sorted = weights[order], row_of[take][order], indices[take][order]
+        starts = np.searchsorted(r_sorted, rows)
+        ends = np.searchsorted(r_sorted, rows, side="right")
+        for i, a, b in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            b = min(b, a + EVIDENCE_TERMS)
+            terms[i, j] = [
+                [str(vocabulary[t_sorted[k]]), round(float(w_sorted[k]), 4)]
+                for k in range(a, b)
+                if w_sorted[k] > 0
+            ]
+        if S is not None:
+            pos = np.flatnonzero([code in labs for labs in model.seed_labels])
+            near = pos[
+                np.argsort(-S[np.ix_(rows, pos)], axis=1, kind="stable")[:, :EVIDENCE_EXAMPLES]
+            ]
+            for i, ks in zip(rows.tolist(), near.tolist(), strict=True):
+                examples[i, j] = [
+                    {"answer_id": model.seed_answer_ids[k], "similarity": round(float(S[i, k]), 4)}
+                    for k in ks
+                ]
+    return terms, examples
+
+
 def code_decisions(
     model: CodeModel,
     answer_ids: list[uuid.UUID],
@@ -705,7 +753,6 @@ def code_decisions(
     n, T = P.shape
     X = model.vectorizer.transform(texts).tocsr()
     S = np.asarray((X @ model.seed_matrix.T).toarray()) if len(model.seed_answer_ids) else None
-    vocabulary = model.vectorizer.get_feature_names_out()
     thresholds = np.asarray([model.thresholds.get(c, 0.5) for c in classes], dtype=np.float64)
     Pc = np.clip(P, 1e-6, 1 - 1e-6)
     Tc = np.clip(thresholds, 1e-6, 1 - 1e-6)
@@ -728,42 +775,8 @@ def code_decisions(
     Q = _round6(P)
     certainty = np.where(open_ & ~chosen, np.maximum(Q, 1.0 - Q), 2.0)
     anchor = np.where(certainty.min(1) < 2.0, certainty.argmin(1), -1) if T else np.zeros(0)
-    # Evidence (present and borderline decisions), computed per theme over its rows.
-    explain = open_ & (chosen | borderline)
-    terms: dict[tuple[int, int], list[list[Any]]] = {}
-    examples: dict[tuple[int, int], list[dict[str, Any]]] = {}
-    indptr, indices, data = X.indptr, X.indices, X.data
-    lengths = np.diff(indptr)
-    row_of = np.repeat(np.arange(n), lengths)
-    offset = np.arange(len(indices)) - np.repeat(indptr[:-1], lengths)
-    for j, code in enumerate(classes):
-        rows = np.flatnonzero(explain[:, j])
-        if not len(rows):
-            continue
-        # The answer's terms by weight in the theme's profile (stable: term order on ties).
-        take = np.isin(row_of, rows)
-        weights = data[take] * model.profiles[j, indices[take]]
-        order = np.lexsort((offset[take], -weights, row_of[take]))
-        w_sorted, r_sorted, t_sorted = weights[order], row_of[take][order], indices[take][order]
-        starts = np.searchsorted(r_sorted, rows)
-        ends = np.searchsorted(r_sorted, rows, side="right")
-        for i, a, b in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True):
-            b = min(b, a + EVIDENCE_TERMS)
-            terms[i, j] = [
-                [str(vocabulary[t_sorted[k]]), round(float(w_sorted[k]), 4)]
-                for k in range(a, b)
-                if w_sorted[k] > 0
-            ]
-        if S is not None:
-            pos = np.flatnonzero([code in labs for labs in model.seed_labels])
-            near = pos[
-                np.argsort(-S[np.ix_(rows, pos)], axis=1, kind="stable")[:, :EVIDENCE_EXAMPLES]
-            ]
-            for i, ks in zip(rows.tolist(), near.tolist(), strict=True):
-                examples[i, j] = [
-                    {"answer_id": model.seed_answer_ids[k], "similarity": round(float(S[i, k]), 4)}
-                    for k in ks
-                ]
+    # Evidence for the present and borderline decisions.
+    terms, examples = _evidence(model, X, S, open_ & (chosen | borderline), classes)
     out: list[ModelCoding] = []
     for i, answer_id in enumerate(answer_ids):
         p_row = P[i].tolist()
